@@ -1,0 +1,45 @@
+# Two commands do everything on a fresh machine:
+#   make book   environment + execute notebooks (PROFILE=full, or PROFILE=ci) + build _build/html
+#   make test   environment + the test suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PROFILE ?= full
+ONLY ?=
+FORCE ?= 0
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | sha256sum | cut -c1-12)
+
+.PHONY: book test env lint strip bench clean run
+
+env: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+run: env
+	$(BIN)/python -m homelib run --profile $(PROFILE) $(if $(ONLY),--only $(ONLY)) $(if $(filter 1,$(FORCE)),--force)
+
+book: run
+	$(BIN)/jupyter-book build . -W --keep-going -q
+
+test: env
+	$(BIN)/python -m pytest
+
+lint: env
+	$(BIN)/ruff check .
+
+# Remove outputs from the source notebooks (they are stored without outputs).
+strip: env
+	$(BIN)/python -m homelib strip
+
+bench: env
+	@for b in tests/benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf _build data/cache data/results book/[0-9][0-9]_*.ipynb book/.[0-9][0-9]_*.ipynb book/status.md .pytest_cache

@@ -1,0 +1,166 @@
+"""Evaluation metrics of both papers.
+
+Classification (H2SEA, Sec 5.1): macro-F1, AUC, G-Mean and accuracy. The paper
+does not say which AUC and which G-Mean it reports. The book's headline choice
+is the one-vs-rest macro AUC (:func:`auc`) and imbalanced-learn's multi-class
+G-Mean (the geometric mean of per-class recalls, :func:`gmean`); the
+alternatives (one-vs-one AUC, the average of per-class one-vs-rest G-Means)
+are reported beside them by :func:`classification_report`.
+
+Location (PFLI, Sec 7.1.3): error distance, AED@p and ACC@K.
+
+Examples
+--------
+>>> acc_at_k([1.0, 5.0, 50.0, 500.0], 10)
+0.5
+>>> aed_at([1.0, 5.0, 50.0, 500.0], 0.5)
+3.0
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from imblearn.metrics import geometric_mean_score
+from numpy.typing import ArrayLike, NDArray
+from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
+
+from .geo import haversine_km
+
+__all__ = [
+    "macro_f1",
+    "auc",
+    "gmean",
+    "accuracy",
+    "classification_report",
+    "error_distance_km",
+    "aed_at",
+    "acc_at_k",
+    "acc_curve",
+]
+
+
+def _labels_and_proba(y_true: ArrayLike, proba: ArrayLike) -> tuple[NDArray, NDArray]:
+    y = np.asarray(y_true)
+    p = np.asarray(proba, dtype=float)
+    if p.ndim != 2 or p.shape[0] != y.shape[0]:
+        raise ValueError(f"proba must have shape (n, n_classes) with n={y.shape[0]}; got {p.shape}")
+    return y, p
+
+
+def macro_f1(y_true: ArrayLike, y_pred: ArrayLike, n_classes: int = 3) -> float:
+    """Macro-averaged F1 over ``n_classes`` classes (absent classes count 0).
+
+    >>> macro_f1([0, 1, 2], [0, 1, 2])
+    1.0
+    """
+    return float(f1_score(y_true, y_pred, labels=list(range(n_classes)), average="macro", zero_division=0))
+
+
+def auc(y_true: ArrayLike, proba: ArrayLike, multi_class: str = "ovr") -> float:
+    """Macro AUC of class probabilities, one-vs-rest (``"ovr"``) or one-vs-one.
+
+    Returns NaN when a class is absent from ``y_true`` (AUC is undefined).
+
+    >>> auc([0, 1, 2], [[.8, .1, .1], [.1, .8, .1], [.1, .1, .8]])
+    1.0
+    """
+    y, p = _labels_and_proba(y_true, proba)
+    labels = list(range(p.shape[1]))
+    if len(np.unique(y)) < p.shape[1]:
+        return float("nan")
+    p = p / p.sum(axis=1, keepdims=True)
+    return float(roc_auc_score(y, p, multi_class=multi_class, average="macro", labels=labels))
+
+
+def gmean(y_true: ArrayLike, y_pred: ArrayLike, average: str = "multiclass", n_classes: int = 3) -> float:
+    """G-Mean. ``"multiclass"``: geometric mean of the per-class recalls
+    (imbalanced-learn's default, the book's headline); ``"macro"``: the mean
+    over classes of the one-vs-rest sqrt(sensitivity x specificity).
+
+    >>> round(gmean([0, 0, 1, 1, 2, 2], [0, 0, 1, 0, 2, 2]), 4)  # (1 * 0.5 * 1) ** (1/3)
+    0.7937
+    """
+    labels = list(range(n_classes))
+    return float(geometric_mean_score(y_true, y_pred, labels=labels, average=average))
+
+
+def accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> float:
+    """Share of correct predictions.
+
+    >>> accuracy([0, 1, 1], [0, 1, 0])
+    0.6666666666666666
+    """
+    return float(accuracy_score(y_true, y_pred))
+
+
+def classification_report(y_true: ArrayLike, proba: ArrayLike) -> dict[str, float]:
+    """All four headline metrics plus the alternatives, from probabilities.
+
+    The prediction is the arg-max class. Keys: ``f1, auc, gmean, accuracy``
+    (headline) and ``auc_ovo, gmean_macro`` (alternatives).
+    """
+    y, p = _labels_and_proba(y_true, proba)
+    pred = p.argmax(axis=1)
+    k = p.shape[1]
+    return {
+        "f1": macro_f1(y, pred, k),
+        "auc": auc(y, p, "ovr"),
+        "gmean": float(geometric_mean_score(y, pred, labels=list(range(k)), average="multiclass")),
+        "accuracy": accuracy(y, pred),
+        "auc_ovo": auc(y, p, "ovo"),
+        "gmean_macro": float(geometric_mean_score(y, pred, labels=list(range(k)), average="macro")),
+    }
+
+
+def error_distance_km(
+    true_lat: ArrayLike, true_lon: ArrayLike, pred_lat: ArrayLike, pred_lon: ArrayLike
+) -> NDArray:
+    """ErrDist(u): km between the real and the predicted location (Sec 7.1.3)."""
+    return haversine_km(true_lat, true_lon, pred_lat, pred_lon)
+
+
+def _errors(errors: ArrayLike) -> NDArray:
+    e = np.asarray(errors, dtype=float)
+    if e.size == 0:
+        raise ValueError("no error distances given")
+    if np.isnan(e).any() or (e < 0).any():
+        raise ValueError("error distances must be non-negative numbers")
+    return e
+
+
+def aed_at(errors: ArrayLike, p: float) -> float:
+    """AED@p: the average error distance of the best ``p`` share of users.
+
+    Users are ranked by error distance and the mean is taken over the
+    ``ceil(p n)`` smallest errors. (The paper's text says "descending", but its
+    tables, where AED@60% is far below AED@100%, can only be read this way.)
+
+    >>> aed_at([10, 20, 30, 40, 1000], 0.6)
+    20.0
+    >>> aed_at([10, 20, 30, 40, 1000], 1.0)
+    220.0
+    """
+    if not 0 < p <= 1:
+        raise ValueError(f"p must be in (0, 1]; got {p}")
+    e = np.sort(_errors(errors))
+    n = int(np.ceil(p * e.size - 1e-9))
+    return float(e[:n].mean())
+
+
+def acc_at_k(errors: ArrayLike, k_km: float) -> float:
+    """ACC@K: share of users whose error distance is below ``k_km`` (strict).
+
+    >>> acc_at_k([0.0, 10.0, 20.0], 10)
+    0.3333333333333333
+    """
+    if k_km <= 0:
+        raise ValueError(f"K must be positive; got {k_km}")
+    e = _errors(errors)
+    return float((e < k_km).mean())
+
+
+def acc_curve(errors: ArrayLike, ks_km: ArrayLike) -> pd.DataFrame:
+    """ACC@K for each K, as a frame with columns ``k_km, acc``."""
+    ks = np.asarray(ks_km, dtype=float)
+    return pd.DataFrame({"k_km": ks, "acc": [acc_at_k(errors, k) for k in ks]})
