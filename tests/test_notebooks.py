@@ -46,3 +46,23 @@ def test_smoke_run_ci_profile():
     assert all(rec["status"] == "ok" for rec in manifest["notebooks"].values())
     for name in NOTEBOOKS:
         assert (io.project_root() / "book" / f"{name}.ipynb").exists()
+
+
+def test_first_chapter_runs_standalone_with_changed_parameter(tmp_path):
+    import papermill as pm
+
+    out = tmp_path / "out.ipynb"
+    pm.execute_notebook(str(NOTEBOOKS["00_overview"]), str(out), parameters={"metric": "auc"},
+                        kernel_name="python3", cwd=str(io.project_root()), progress_bar=False)
+    nb = nbformat.read(out, as_version=4)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert 'metric = "auc"' in injected[0].source
+
+
+def test_bad_parameter_fails_in_the_notebook(tmp_path):
+    import papermill as pm
+
+    with pytest.raises(pm.PapermillExecutionError, match="parameter 'metric' = 'rmse'"):
+        pm.execute_notebook(str(NOTEBOOKS["00_overview"]), str(tmp_path / "o.ipynb"),
+                            parameters={"metric": "rmse"}, kernel_name="python3",
+                            cwd=str(io.project_root()), progress_bar=False)
