@@ -66,3 +66,38 @@ def test_bad_parameter_fails_in_the_notebook(tmp_path):
         pm.execute_notebook(str(NOTEBOOKS["00_overview"]), str(tmp_path / "o.ipynb"),
                             parameters={"metric": "rmse"}, kernel_name="python3",
                             cwd=str(io.project_root()), progress_bar=False)
+
+
+# The file contracts of shared/design.md, read by the project's checks.
+CONTRACTS = {
+    "h2sea_calibration.csv": ["quantity", "published", "simulated", "unit", "within"],
+    "h2sea_performance.csv": ["task", "method", "f1", "auc", "gmean", "accuracy", "f1_std",
+                              "auc_std", "gmean_std", "accuracy_std", "repeats"],
+    "h2sea_feature_importance.csv": ["task", "rank", "feature", "f1", "auc", "gmean", "accuracy"],
+    "h2sea_city_village.csv": ["dataset", "task", "f1", "change_ratio_pct"],
+    "housing_income_correlation.csv": ["scope", "n", "pearson_r", "ci_low", "ci_high", "p_value"],
+    "pfli_calibration.csv": ["quantity", "published", "simulated", "unit", "within"],
+    "pfli_aed.csv": ["user_set", "method", "aed60", "aed80", "aed100", "n_users"],
+    "pfli_acc_at_k.csv": ["user_set", "method", "k_km", "acc"],
+    "exposure_models.csv": ["model", "mae", "rmse"],
+    "exposure_cases.csv": ["user", "category", "cluster_confidence", "error_distance_km",
+                           "pct_friends_with_attributes", "exposure_probability", "risk_level"],
+}
+
+
+def test_result_contracts_after_ci_run():
+    """Run after the smoke run: every contract file written has its columns, non-empty."""
+    import json
+
+    import pandas as pd
+
+    results = io.results_dir()
+    manifest = json.loads((results / "manifest.json").read_text())
+    assert {"profile", "notebooks", "seed", "git_commit"} <= set(manifest)
+    for name, columns in CONTRACTS.items():
+        path = results / name
+        if not path.exists():
+            continue
+        df = pd.read_csv(path)
+        assert list(df.columns[: len(columns)]) == columns, name
+        assert len(df) > 0, name
