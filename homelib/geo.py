@@ -144,9 +144,15 @@ class SphereIndex:
         r = radius_km / EARTH_RADIUS_KM
         if return_distance:
             ind, dist = self.tree.query_radius(x, r=r, return_distance=True, sort_results=True)
-            return ind, np.array([d * EARTH_RADIUS_KM for d in dist], dtype=object)
+            km = np.empty(len(dist), dtype=object)
+            for k, d in enumerate(dist):
+                km[k] = d * EARTH_RADIUS_KM
+            return ind, km
         ind = self.tree.query_radius(x, r=r)
-        return np.array([np.sort(i) for i in ind], dtype=object)
+        out = np.empty(len(ind), dtype=object)
+        for k, i in enumerate(ind):
+            out[k] = np.sort(i)
+        return out
 
     def count_radius(self, lat: ArrayLike, lon: ArrayLike, radius_km: float) -> NDArray:
         """Number of points within ``radius_km`` of each query point."""

@@ -123,3 +123,10 @@ def test_world_cities_frame():
     assert df.geonameid.is_unique
     paris = df[(df.name == "Paris") & (df.country == "FR")]
     assert len(paris) == 1
+
+
+def test_radius_result_is_one_array_per_query_even_with_equal_counts():
+    idx = geo.SphereIndex.from_coords([0.0, 0.0], [0.0, 0.01])
+    got = idx.query_radius([0.0, 0.0], [0.0, 0.005], 50.0)
+    assert got.shape == (2,) and got.dtype == object
+    assert got[0].dtype.kind == "i" and got[0].tolist() == [0, 1]
