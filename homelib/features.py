@@ -1,0 +1,666 @@
+"""The H2SEA feature table: a home location enriched with what is around it (Sec 3).
+
+Families (the paper's notation):
+
+- ``F_hp`` / ``F_rp`` (Sec 3.1-3.2): count, mean, median, max, min and std of
+  the sale / rent listing prices within 2 km of the home. Missing ones are
+  filled from the nearest listing within 10 km (``*_fill_nearest`` = 1), else
+  from the city average (``*_fill_city`` = 1); the count stays the true count.
+- ``F_clai`` (Sec 3.3): county average income 2012-2017; an unpublished county
+  takes its city's average over published counties (``county_income_fill_city``).
+- ``F_tb`` / ``F_tit``: town budget and tax 2012-2017; unpublished towns take
+  the median of published towns of the same city (``town_budget_missing``,
+  ``town_tax_missing``; the paper does not say how it filled them).
+- ``F_poi_dis`` (Eq 2): ``of_j / OF_j`` for the 114 POI categories within 2 km.
+- Categorical (Sec 3.5): zip code, province, city, county, town and street
+  names (qualified by their parents, so equal names in different places stay
+  distinct), urban type.
+
+No feature reads a person's own attributes or own home price: everything is
+computed from the home location and the collected sources.
+
+Examples
+--------
+>>> TASKS
+('personal_income', 'family_income', 'education', 'occupation')
+>>> stats_of_prices([[1.0, 3.0], []]).round(3).to_dict("records")[0]
+{'count': 2.0, 'mean': 2.0, 'median': 2.0, 'max': 3.0, 'min': 1.0, 'std': 1.0}
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+
+from . import io
+from .geo import SphereIndex
+from .sources import (
+    POI_CATEGORIES,
+    YEARS,
+    Sources,
+    SourcesConfig,
+    simulate_sources,
+    validate_table,
+)
+from .worlds.survey import SurveyConfig, SurveyWorld, eq1_inclusion, simulate_survey
+
+__all__ = [
+    "TASKS",
+    "RADIUS_KM",
+    "FALLBACK_KM",
+    "CATEGORICAL",
+    "H2SEADataset",
+    "stats_of_prices",
+    "price_features",
+    "statistics_features",
+    "poi_features",
+    "categorical_features",
+    "build_features",
+    "feature_families",
+    "h2sea_world",
+    "h2sea_dataset",
+    "dataset_from_world",
+    "calibration_table",
+    "feature_columns",
+    "load_feature_table",
+    "cluster_se",
+    "CALIBRATION_COLUMNS",
+]
+
+TASKS = ("personal_income", "family_income", "education", "occupation")
+RADIUS_KM = 2.0
+FALLBACK_KM = 10.0
+CATEGORICAL = ("zip_code", "province", "city", "county", "town", "street", "urban_type")
+_STATS = ("count", "mean", "median", "max", "min", "std")
+
+
+@dataclass(frozen=True)
+class H2SEADataset:
+    """Features, labels and ground truth of the kept people, indexed by ``person_id``.
+
+    ``X``: continuous float columns (no NaN) and categorical ``category`` columns;
+    ``y``: the 4 TASKS as ``Int64`` (0 low, 1 middle, 2 high, ``<NA>`` no answer);
+    ``schema``: ``column, family, kind, description`` per X column;
+    ``families``: Table 4's feature families -> columns;
+    ``meta``: ground truth never used as a feature (own home price, housing type, ...);
+    ``fills``: how many homes each fallback rule served.
+    """
+
+    X: pd.DataFrame
+    y: pd.DataFrame
+    schema: pd.DataFrame
+    families: dict
+    meta: pd.DataFrame
+    fills: pd.DataFrame
+
+
+# ---------------------------------------------------------------------------
+# feature families
+# ---------------------------------------------------------------------------
+
+
+def stats_of_prices(groups: list) -> pd.DataFrame:
+    """count, mean, median, max, min, std (population sd) of each group of prices.
+
+    Empty groups give count 0 and NaN elsewhere.
+
+    >>> stats_of_prices([[2.0], []]).to_numpy().tolist()[1][:2]
+    [0.0, nan]
+    """
+    rows = []
+    for g in groups:
+        a = np.asarray(g, dtype=float)
+        if a.size == 0:
+            rows.append((0.0, np.nan, np.nan, np.nan, np.nan, np.nan))
+        else:
+            rows.append((float(a.size), a.mean(), float(np.median(a)), a.max(), a.min(), a.std()))
+    return pd.DataFrame(rows, columns=list(_STATS))
+
+
+def price_features(lat: ArrayLike, lon: ArrayLike, city: ArrayLike, listings: pd.DataFrame,
+                   city_price: pd.Series, prefix: str, radius_km: float = RADIUS_KM,
+                   fallback_km: float = FALLBACK_KM) -> pd.DataFrame:
+    """``F_hp`` (or ``F_rp``) for each home, with the paper's two fallbacks.
+
+    Parameters
+    ----------
+    lat, lon, city : array_like
+        Homes and their city names.
+    listings : DataFrame
+        ``lat, lon, price``.
+    city_price : Series
+        City -> published average (the last fallback). A city absent from it
+        raises ``KeyError`` when a home needs it.
+    prefix : str
+        ``"hp"`` or ``"rp"``.
+
+    >>> lst = pd.DataFrame({"lat": [0.0, 0.0, 0.05], "lon": [0.0, 0.01, 0.0],
+    ...                     "price": [10.0, 20.0, 40.0]})
+    >>> f = price_features([0.0, 0.05, 5.0], [0.0, 0.05, 5.0], ["A", "A", "A"], lst,
+    ...                    pd.Series({"A": 99.0}), "hp")
+    >>> f[["hp_count", "hp_mean", "hp_fill_nearest", "hp_fill_city"]].to_numpy().tolist()
+    [[2.0, 15.0, 0.0, 0.0], [0.0, 40.0, 1.0, 0.0], [0.0, 99.0, 0.0, 1.0]]
+    """
+    lat, lon = np.asarray(lat, float), np.asarray(lon, float)
+    city = np.asarray(city)
+    price = listings.price.to_numpy(float)
+    out = pd.DataFrame(index=np.arange(lat.size), columns=[f"{prefix}_{s}" for s in _STATS],
+                       dtype=float)
+    near = np.ones(lat.size, dtype=bool)
+    if len(listings):
+        idx = SphereIndex.from_coords(listings.lat.to_numpy(), listings.lon.to_numpy(), "listings")
+        ind = idx.query_radius(lat, lon, radius_km)
+        out[:] = stats_of_prices([price[np.asarray(i, dtype=int)] for i in ind]).to_numpy()
+        dist, nn = idx.query_nearest(lat, lon, 1)
+        near = dist[:, 0] <= fallback_km
+        nn_price = price[nn[:, 0]]
+    else:
+        out[f"{prefix}_count"] = 0.0
+    missing = out[f"{prefix}_count"].to_numpy() == 0
+    fill_n = missing & near if len(listings) else np.zeros(lat.size, bool)
+    fill_c = missing & ~fill_n
+    for s in ("mean", "median", "max", "min"):
+        col = f"{prefix}_{s}"
+        if fill_n.any():
+            out.loc[fill_n, col] = nn_price[fill_n]
+    if fill_c.any():
+        unknown = sorted({str(c) for c in city[fill_c]} - {str(c) for c in city_price.index})
+        if unknown:
+            raise KeyError(f"city_prices: no published average for city {unknown[0]!r} "
+                           f"({len(unknown)} cities without one)")
+        cp = city_price.reindex(city[fill_c]).to_numpy(float)
+        for s in ("mean", "median", "max", "min"):
+            out.loc[fill_c, f"{prefix}_{s}"] = cp
+    out.loc[missing, f"{prefix}_std"] = 0.0
+    out[f"{prefix}_fill_nearest"] = fill_n.astype(float)
+    out[f"{prefix}_fill_city"] = fill_c.astype(float)
+    return out
+
+
+def _series_by_key(table: pd.DataFrame, keys: list[str], value: str) -> pd.DataFrame:
+    t = table.dropna(subset=[value])
+    return t.pivot_table(index=keys, columns="year", values=value, aggfunc="mean").reindex(
+        columns=list(YEARS))
+
+
+def statistics_features(homes: pd.DataFrame, county_income: pd.DataFrame,
+                        town_stats: pd.DataFrame) -> pd.DataFrame:
+    """County income, town budget and town tax histories 2012-2017, with fallbacks.
+
+    >>> homes = pd.DataFrame({"city": ["A", "A"], "county": ["a1", "a2"], "town": ["t", "u"]})
+    >>> ci = pd.DataFrame({"city": "A", "county": "a1", "year": list(YEARS), "income": 100.0})
+    >>> ts = pd.DataFrame({"city": "A", "county": "a1", "town": "t", "year": list(YEARS),
+    ...                    "budget": 5.0, "tax": np.nan})
+    >>> f = statistics_features(homes, ci, ts)
+    >>> f[["county_income_2017", "county_income_fill_city", "town_budget_2017",
+    ...    "town_budget_missing", "town_tax_missing"]].to_numpy().tolist()
+    [[100.0, 0.0, 5.0, 0.0, 1.0], [100.0, 1.0, 5.0, 1.0, 1.0]]
+    """
+    out = pd.DataFrame(index=homes.index)
+    ck = pd.MultiIndex.from_frame(homes[["city", "county"]])
+    ci = _series_by_key(county_income, ["city", "county"], "income")
+    own = ci.reindex(ck)
+    city_avg = ci.groupby(level="city").mean().reindex(homes.city)
+    all_avg = ci.mean()
+    fill = own.isna().all(axis=1).to_numpy()
+    vals = own.to_numpy()
+    vals = np.where(np.isnan(vals), city_avg.to_numpy(), vals)
+    vals = np.where(np.isnan(vals), all_avg.to_numpy()[None, :], vals)
+    for j, y in enumerate(YEARS):
+        out[f"county_income_{y}"] = vals[:, j]
+    out["county_income_fill_city"] = fill.astype(float)
+
+    tk = pd.MultiIndex.from_frame(homes[["city", "county", "town"]])
+    for value in ("budget", "tax"):
+        s = _series_by_key(town_stats, ["city", "county", "town"], value)
+        own = s.reindex(tk)
+        city_med = s.groupby(level="city").median().reindex(homes.city).to_numpy()
+        all_med = s.median().to_numpy()
+        miss = own.isna().all(axis=1).to_numpy()
+        v = own.to_numpy()
+        v = np.where(np.isnan(v), city_med, v)
+        v = np.where(np.isnan(v), all_med[None, :], v)
+        v = np.nan_to_num(v, nan=0.0)
+        for j, y in enumerate(YEARS):
+            out[f"town_{value}_{y}"] = v[:, j]
+        out[f"town_{value}_missing"] = miss.astype(float)
+    return out
+
+
+def poi_features(lat: ArrayLike, lon: ArrayLike, pois: pd.DataFrame,
+                 radius_km: float = RADIUS_KM) -> pd.DataFrame:
+    """``F_poi_dis`` of Eq 2: ``of_j / OF_j`` for each of the 114 categories.
+
+    ``of_j`` is the share of category ``j`` among the POIs within
+    ``radius_km`` of the home, ``OF_j`` its share among all POIs collected
+    around all homes (a POI near two homes is collected twice). In the
+    example, 3 bars and 1 university are collected: ``OF`` = 3/4 and 1/4. A home without POIs gets 0 everywhere and
+    ``poi_count`` 0.
+
+    >>> pois = pd.DataFrame({"lat": [0.0, 0.0, 0.0, 1.0], "lon": [0.0, 0.0, 0.0, 1.0],
+    ...     "category": ["food/bar", "food/bar", "education/university", "food/bar"]})
+    >>> f = poi_features([0.0, 1.0], [0.0, 1.0], pois)
+    >>> f[["poi_food/bar", "poi_education/university", "poi_count"]].round(3).to_numpy().tolist()
+    [[0.889, 1.333, 3.0], [1.333, 0.0, 1.0]]
+    """
+    codes = POI_CATEGORIES.code.to_numpy()
+    cat = pd.Categorical(pois.category, categories=codes)
+    if (cat.codes < 0).any():
+        bad = pois.category[cat.codes < 0].iloc[0]
+        raise KeyError(f"pois: unknown category code {bad!r}")
+    lat, lon = np.asarray(lat, float), np.asarray(lon, float)
+    counts = np.zeros((lat.size, codes.size))
+    if len(pois):
+        idx = SphereIndex.from_coords(pois.lat.to_numpy(), pois.lon.to_numpy(), "pois")
+        ind = idx.query_radius(lat, lon, radius_km)
+        rows = np.repeat(np.arange(lat.size), [len(i) for i in ind])
+        flat = (np.concatenate([np.asarray(i, dtype=int) for i in ind]) if rows.size
+                else np.array([], int))
+        counts = np.bincount(rows * codes.size + cat.codes[flat],
+                             minlength=lat.size * codes.size).reshape(lat.size, codes.size)
+        counts = counts.astype(float)
+    total = counts.sum(axis=1, keepdims=True)
+    of = np.divide(counts, total, out=np.zeros_like(counts), where=total > 0)
+    OF = counts.sum(axis=0) / max(counts.sum(), 1.0)
+    ratio = np.divide(of, OF, out=np.zeros_like(of), where=OF > 0)
+    out = pd.DataFrame(ratio, columns=[f"poi_{c}" for c in codes])
+    out["poi_count"] = total[:, 0]
+    return out
+
+
+def categorical_features(homes: pd.DataFrame) -> pd.DataFrame:
+    """Zip code, names (qualified by their parents) and urban type as ``category`` columns.
+
+    >>> h = pd.DataFrame({"zip_code": ["100001"], "province": ["Hebei"], "city": ["c"],
+    ...                   "county": ["k"], "town": ["t"], "street": ["s"],
+    ...                   "urban_type": ["rural"]})
+    >>> categorical_features(h).town.tolist()
+    ['c/k/t']
+    """
+    out = pd.DataFrame(index=homes.index)
+    out["zip_code"] = homes.zip_code.astype(str)
+    out["province"] = homes.province
+    out["city"] = homes.city
+    out["county"] = homes.city + "/" + homes.county
+    out["town"] = out.county + "/" + homes.town
+    out["street"] = out.town + "/" + homes.street
+    out["urban_type"] = homes.urban_type
+    return out.astype("category")
+
+
+def feature_families(columns: list[str]) -> dict[str, list[str]]:
+    """Table 4's families (the paper's labels) -> feature columns."""
+    col = list(columns)
+
+    def pick(p):
+        return [c for c in col if c.startswith(p)]
+
+    return {
+        "County-income": pick("county_income_"),
+        "POI": pick("poi_"),
+        "City-name": ["city"], "Province-name": ["province"], "County-name": ["county"],
+        "Town-name": ["town"], "Street-name": ["street"], "Zip-code": ["zip_code"],
+        "Urban type": ["urban_type"],
+        "Average housing price": ["hp_mean"],
+        "Housing price": pick("hp_"), "Renting price": pick("rp_"),
+        "Town budget": pick("town_budget_"), "Town tax": pick("town_tax_"),
+    }
+
+
+def _schema(X: pd.DataFrame) -> pd.DataFrame:
+    desc = {
+        "count": "number of listings within 2 km", "mean": "mean price", "median": "median price",
+        "max": "max price", "min": "min price", "std": "price std (population)",
+        "fill_nearest": "1 = filled from the nearest listing within 10 km",
+        "fill_city": "1 = filled from the city average",
+    }
+    rows = []
+    for c in X.columns:
+        if c in CATEGORICAL:
+            rows.append((c, c, "categorical", f"{c} (Sec 3.5)"))
+        elif c.startswith(("hp_", "rp_")):
+            what = "sale price yuan/m2" if c.startswith("hp_") else "rent yuan/m2/month"
+            rows.append((c, "F_" + c[:2], "continuous", f"{desc[c[3:]]} ({what})"))
+        elif c.startswith("county_income"):
+            rows.append((c, "F_clai", "continuous", "county average income, yuan/year "
+                         + ("(1 = city fallback)" if c.endswith("city") else c[-4:])))
+        elif c.startswith("town_"):
+            fam = "F_tb" if "budget" in c else "F_tit"
+            rows.append((c, fam, "continuous", f"town {c.split('_')[1]} (10k yuan) "
+                         + ("(1 = not published)" if c.endswith("missing") else c[-4:])))
+        elif c.startswith("poi_"):
+            rows.append((c, "F_poi_dis", "continuous",
+                         "POIs within 2 km" if c == "poi_count" else f"of_j/OF_j of {c[4:]}"))
+        else:
+            raise KeyError(f"no schema entry for feature column {c!r}")
+    return pd.DataFrame(rows, columns=["column", "family", "kind", "description"])
+
+
+def build_features(sources: Sources) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The feature table ``X`` (indexed by ``person_id``) and the fallback counts.
+
+    Works on simulated and on loaded real sources alike (the homes table is
+    validated first).
+    """
+    homes = validate_table(sources.homes, "homes").table.reset_index(drop=True)
+    cp = sources.city_prices.set_index("city").avg_price
+    rent_city = sources.rent.groupby("city").price.mean() if len(sources.rent) else pd.Series(dtype=float)
+    rent_city = rent_city.reindex(cp.index).fillna(sources.rent.price.mean()
+                                                   if len(sources.rent) else 0.0)
+    lat, lon, city = homes.lat.to_numpy(), homes.lon.to_numpy(), homes.city.to_numpy()
+    parts = [
+        price_features(lat, lon, city, sources.sale, cp, "hp"),
+        price_features(lat, lon, city, sources.rent, rent_city, "rp"),
+        statistics_features(homes, sources.county_income, sources.town_stats).reset_index(drop=True),
+        poi_features(lat, lon, sources.pois),
+        categorical_features(homes).reset_index(drop=True),
+    ]
+    X = pd.concat(parts, axis=1)
+    X.index = pd.Index(homes.person_id.to_numpy(), name="person_id")
+    flags = [c for c in X.columns if c.endswith(("fill_nearest", "fill_city", "_missing"))]
+    fills = pd.DataFrame({"rule": flags, "homes": [int(X[c].sum()) for c in flags],
+                          "share": [float(X[c].mean()) for c in flags]})
+    return X, fills
+
+
+# ---------------------------------------------------------------------------
+# the dataset the models use
+# ---------------------------------------------------------------------------
+
+
+def _split_params(params: dict) -> tuple[SurveyConfig, SourcesConfig]:
+    wf = {f.name for f in fields(SurveyConfig)}
+    sf = {f.name for f in fields(SourcesConfig)}
+    unknown = sorted(set(params) - wf - sf)
+    if unknown:
+        raise KeyError(f"unknown world parameter(s) {unknown}")
+    w = {k: (tuple(v) if isinstance(v, list) else v) for k, v in params.items() if k in wf}
+    s = {k: (tuple(v) if isinstance(v, list) else v) for k, v in params.items() if k in sf}
+    return SurveyConfig(**w), SourcesConfig(**s)
+
+
+def _scaled(scale: float, params: dict) -> dict:
+    if not 0 < scale <= 1:
+        raise ValueError(f"scale must be in (0, 1]; got {scale}")
+    p = dict(params)
+    p.setdefault("households_per_village", max(1, int(round(30 * scale))))
+    return p
+
+
+def h2sea_world(scale: float = 1.0, seed: int = 0, **world_params) -> tuple[SurveyWorld, Sources]:
+    """The survey world and its collected sources, cached by parameters.
+
+    ``scale`` shrinks the households interviewed per village (30 at 1.0);
+    ``world_params`` are fields of :class:`SurveyConfig` or :class:`SourcesConfig`.
+    """
+    params = _scaled(scale, world_params)
+    wcfg, scfg = _split_params(params)
+
+    def build():
+        w = simulate_survey(wcfg, seed=seed)
+        return w, simulate_sources(w, scfg, seed=seed)
+
+    return io.cached("h2sea_world", {"world": wcfg.params(), "sources": scfg.params(),
+                                     "seed": seed, "v": 1}, build)
+
+
+def h2sea_dataset(scale: float = 1.0, seed: int = 0, **world_params) -> H2SEADataset:
+    """Features, labels and ground truth of the kept people (cached).
+
+    >>> import inspect; list(inspect.signature(h2sea_dataset).parameters)
+    ['scale', 'seed', 'world_params']
+    """
+    params = _scaled(scale, world_params)
+    wcfg, scfg = _split_params(params)
+
+    def build():
+        world, sources = h2sea_world(scale, seed, **world_params)
+        return dataset_from_world(world, sources)
+
+    return io.cached("h2sea_dataset", {"world": wcfg.params(), "sources": scfg.params(),
+                                       "seed": seed, "v": 1}, build)
+
+
+def feature_columns() -> list[str]:
+    """The columns of the feature table, in order (the schema a real table must follow).
+
+    >>> cols = feature_columns()
+    >>> len(cols), cols[0], cols[-1]
+    (159, 'hp_count', 'urban_type')
+    """
+    price = [f"{p}_{s}" for p in ("hp", "rp") for s in (*_STATS, "fill_nearest", "fill_city")]
+    stats = [f"county_income_{y}" for y in YEARS] + ["county_income_fill_city"]
+    for v in ("budget", "tax"):
+        stats += [f"town_{v}_{y}" for y in YEARS] + [f"town_{v}_missing"]
+    poi = [f"poi_{c}" for c in POI_CATEGORIES.code] + ["poi_count"]
+    return price + stats + poi + list(CATEGORICAL)
+
+
+def load_feature_table(source, *, drop_invalid: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read a real feature table (CSV or frame with a ``person_id`` column) and validate it.
+
+    Every column of :func:`feature_columns` must be there; continuous columns
+    must be finite numbers, flags 0 or 1, ``province`` and ``urban_type`` known
+    codes, ``zip_code`` 6 digits and ``person_id`` unique. A bad value raises
+    ``ValueError`` naming the column, row and value, unless ``drop_invalid``:
+    then the bad rows are dropped and returned in the second frame
+    (``row, column, value, reason``).
+
+    >>> X = pd.DataFrame({c: [0.0] for c in feature_columns()}).assign(person_id=[7])
+    >>> X[list(CATEGORICAL)] = ["100001", "Hebei", "c", "k", "t", "s", "rural"]
+    >>> load_feature_table(X)[0].shape
+    (1, 159)
+    >>> load_feature_table(X.assign(hp_mean="cheap"))
+    Traceback (most recent call last):
+    ...
+    ValueError: features: column 'hp_mean', row 0, value 'cheap': not a finite number
+    """
+    from .geo import STUDY_PROVINCES
+    from .worlds.survey import URBAN_TYPES
+
+    df = source.copy() if isinstance(source, pd.DataFrame) else pd.read_csv(
+        source, dtype={"zip_code": str})
+    need = ["person_id"] + feature_columns()
+    io.require_columns(df, need, "features")
+    issues = []
+
+    def flag(mask, col, reason):
+        for i in np.flatnonzero(np.asarray(mask)):
+            v = df[col].iloc[i]
+            issues.append((df.index[i], col, v.item() if isinstance(v, np.generic) else v, reason))
+
+    flag(df.person_id.isna() | df.person_id.duplicated(), "person_id", "missing or duplicate id")
+    for c in feature_columns():
+        if c in CATEGORICAL:
+            continue
+        num = pd.to_numeric(df[c], errors="coerce")
+        flag(~np.isfinite(num.to_numpy(float)), c, "not a finite number")
+        if c.endswith(("fill_nearest", "fill_city", "_missing")):
+            flag(num.notna() & ~num.isin([0, 1]), c, "a flag must be 0 or 1")
+    flag(~df.province.isin(list(STUDY_PROVINCES)), "province", "unknown province")
+    flag(~df.urban_type.isin(URBAN_TYPES), "urban_type", "unknown urban type")
+    flag(~df.zip_code.astype(str).str.fullmatch(r"\d{6}"), "zip_code", "zip code is not 6 digits")
+    for c in ("city", "county", "town", "street"):
+        flag(df[c].isna(), c, "empty name")
+    bad = pd.DataFrame(issues, columns=["row", "column", "value", "reason"])
+    if issues and not drop_invalid:
+        row, col, v, reason = issues[0]
+        raise ValueError(f"features: column {col!r}, row {row}, value {v!r}: {reason}")
+    df = df.drop(index=bad.row.unique())
+    X = df.set_index("person_id")[feature_columns()].copy()
+    X.index.name = "person_id"
+    cont = [c for c in X.columns if c not in CATEGORICAL]
+    X[cont] = X[cont].apply(pd.to_numeric).astype(float)
+    X["zip_code"] = X.zip_code.astype(str)
+    X[list(CATEGORICAL)] = X[list(CATEGORICAL)].astype("category")
+    return X, bad
+
+
+CALIBRATION_COLUMNS = ["quantity", "published", "simulated", "unit", "within"]
+
+
+def _pearson(a, b) -> float:
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    ok = np.isfinite(a) & np.isfinite(b)
+    if ok.sum() < 3 or a[ok].std() == 0 or b[ok].std() == 0:
+        return float("nan")
+    return float(np.corrcoef(a[ok], b[ok])[0, 1])
+
+
+def cluster_se(x: ArrayLike, cluster: ArrayLike) -> float:
+    """Standard error of the mean of ``x`` when the sample is drawn in clusters.
+
+    The usual cluster-robust (linearisation) estimate,
+    ``sqrt(sum_c (sum_{i in c} (x_i - mean))^2) / n``, with a small-sample factor
+    ``sqrt(C / (C - 1))``.
+
+    >>> round(cluster_se([1, 1, 0, 0], ["a", "a", "b", "b"]), 3)  # two clusters, all-or-none
+    0.5
+    >>> round(cluster_se([1, 0, 1, 0], ["a", "a", "b", "b"]), 3)  # no between-cluster variation
+    0.0
+    """
+    x = np.asarray(x, dtype=float)
+    if x.size == 0:
+        return float("nan")
+    r = pd.Series(x - x.mean()).groupby(np.asarray(cluster)).sum().to_numpy()
+    c = r.size
+    if c < 2:
+        return float("nan")
+    return float(np.sqrt((r ** 2).sum() * c / (c - 1)) / x.size)
+
+
+def calibration_table(world: SurveyWorld, sources: Sources, ds: H2SEADataset) -> pd.DataFrame:
+    """Every number of Table 2 and ``h2sea_facts.csv`` the world is meant to match.
+
+    Columns: ``quantity, published, simulated, unit, within`` (the file
+    contract) plus ``tolerance`` (absolute, in ``unit``) and ``note``.
+    Counts are scaled by ``households_per_village / 30`` so that a small
+    world is compared with the paper pro rata. A share or count estimated
+    from the sample gets a tolerance of at least two standard errors of the
+    clustered design (counties are the primary units, :func:`cluster_se`),
+    because the paper's own numbers are one draw of such a design.
+    """
+    cfg = world.config
+    f = cfg.households_per_village / 30 * len(cfg.years) / 3 * len(cfg.provinces) / 9
+    p, m, X, y = world.people, ds.meta, ds.X, ds.y
+    rows: list[tuple] = []
+
+    def add(q, pub, sim, unit, tol, note=""):
+        within = bool(np.isfinite(sim) and abs(sim - pub) <= tol)
+        rows.append((q, float(pub), float(sim), unit, within, float(tol), note))
+
+    def share(q, pub, hit, cluster, unit, tol, note=""):
+        """A percentage of a sample of people, tolerance max(tol, 2 cluster SEs)."""
+        hit = np.asarray(hit, dtype=float)
+        se = 100 * cluster_se(hit, np.asarray(cluster))
+        if 2 * se > tol:
+            note = (note + "; " if note else "") + f"tolerance = 2 cluster SEs ({2 * se:.1f})"
+        add(q, pub, 100 * hit.mean() if hit.size else np.nan, unit, max(tol, 2 * se), note)
+
+    add("provinces", 9, p.province.nunique(), "count", 0)
+    add("cities", 85, world.surveyed.city.nunique(), "count", 4,
+        "cities with someone surveyed; the frame has 85, a city none of whose counties is drawn has no one")
+    add("surveyed_people_2015_2017", 32443 * f, len(world.surveyed), "count", 0.01 * 32443 * f,
+        "design gives exactly 30 households x 1,080 villages = 32,400")
+    sv = world.surveyed
+    se_kept = len(sv) * cluster_se(sv.kept.to_numpy(float), sv.county_id.to_numpy())
+    add("people_with_home_and_sea", 4509 * f, len(p), "count",
+        max(0.04 * 4509 * f, 2 * se_kept), f"tolerance max(4%, 2 cluster SEs = {2 * se_kept:.0f})")
+    add("people_with_exact_income", 2800 * f, p.exact_income.notna().sum(), "count",
+        0.05 * 2800 * f)
+    s = world.samples
+    incl = [eq1_inclusion(r.S_p, r.G_county, r.G_town, r.G_village,
+                          cfg.counties_per_province, cfg.towns_per_county_sampled,
+                          cfg.villages_per_town_sampled, cfg.households_per_village) * r.S_p
+            for r in s.itertuples()]
+    add("target_sample_per_province", 1200 * cfg.households_per_village / 30,
+        float(np.mean(incl)), "count (Eq 1: inclusion x S_p)", 1e-6)
+    per = s.groupby(["year", "province"]).size()
+    add("villages_per_province_year", 40, per.mean(), "count (10 x 2 x 2)", 0)
+    cl = m.county.astype(str) + "/" + m.city.astype(str)
+    share("housing_price_coverage", 43, m.has_sale_price_2km, cl, "% of people", 5,
+          "43 cannot hold with 57 (city) and 17 (village) at 54/46: that mix gives 38.6")
+    share("renting_price_coverage", 32, m.has_rent_price_2km, cl, "% of people", 5)
+    share("housing_coverage_city_only", 57, m.has_sale_price_2km[m.is_city], cl[m.is_city],
+          "% with housing price", 5)
+    share("housing_coverage_village_only", 17, m.has_sale_price_2km[~m.is_city], cl[~m.is_city],
+          "% with housing price", 5)
+    home_counties = pd.MultiIndex.from_frame(p[["city", "county"]].drop_duplicates())
+    pub_c = pd.MultiIndex.from_frame(sources.county_income[["city", "county"]].drop_duplicates())
+    add("county_income_coverage", 97, 100 * home_counties.isin(pub_c).mean(), "% of counties", 3)
+    home_towns = pd.MultiIndex.from_frame(p[["city", "county", "town"]].drop_duplicates())
+    ts = sources.town_stats
+    for k, pub in (("budget", 27), ("tax", 16)):
+        pt = pd.MultiIndex.from_frame(ts.dropna(subset=[k])[["city", "county", "town"]]
+                                      .drop_duplicates())
+        add(f"town_{k}_coverage", pub, 100 * home_towns.isin(pt).mean(), "% of towns", 4)
+    cp = sources.city_prices.avg_price  # the published averages of the survey's cities
+    add("housing_price_max_city_avg", 64354, cp.max(), "yuan/m2", 0.01 * 64354)
+    add("housing_price_min_city_avg", 3117, cp.min(), "yuan/m2", 0.01 * 3117)
+    ci17 = sources.county_income[sources.county_income.year == 2017]
+    ci17 = ci17.set_index(["city", "county"]).income.reindex(home_counties)
+    add("county_income_max", 56442, ci17.max(), "yuan/year", 0.02 * 56442)
+    add("county_income_min", 13314, ci17.min(), "yuan/year", 0.02 * 13314)
+    cats = sources.pois.category.astype(str)
+    add("poi_first_level_categories", 21, cats.str.split("/").str[0].nunique(), "count", 0)
+    add("poi_second_level_categories", 114, cats.nunique(), "count", 0)
+    add("housing_price_radius", 2, RADIUS_KM, "km", 0, "a method constant, used as published")
+    add("housing_price_fallback_radius", 10, FALLBACK_KM, "km", 0, "a method constant")
+    add("poi_radius", 2, RADIUS_KM, "km", 0, "a method constant")
+    for u, pub in (("city_center", 30), ("city_border", 24), ("village", 46)):
+        share(f"urban_type_{u}", pub, m.urban_type == ("rural" if u == "village" else u), cl,
+              "% of homes", 3)
+    facts = {"personal_income": (31.2, 41.5, 27.3), "family_income": (37.6, 36.2, 26.2),
+             "education": (54.29, 23.20, 22.51), "occupation": (66.49, 25.12, 8.39)}
+    for t, pubs in facts.items():
+        ans = y[t].notna().to_numpy()
+        for c, lab in enumerate(("low", "mid", "high")):
+            share(f"class_share_{t}_{lab}", pubs[c], y[t][ans].astype(int) == c, cl[ans],
+                  "% of answers", 2.5)
+    # Table 2 (with "no answer")
+    t2 = pd.read_csv(io.reference_dir() / "h2sea_table2_demographics.csv")
+    for r in t2.itertuples():
+        if r.attribute == "age":
+            hit = p.age_group.where(p.age_answered, "no answer").reindex(m.index) == r.category
+        else:
+            cats2 = [c for c in t2[t2.attribute == r.attribute].category if c != "no answer"]
+            col = y[r.attribute]
+            hit = (col.isna() if r.category == "no answer"
+                   else (col == cats2.index(r.category)).fillna(False))
+        share(f"table2_{r.attribute}: {r.category}", r.fraction_pct, hit, cl, "% of people", 2.5)
+    has = m.has_sale_price_2km
+    lvl = y.personal_income.astype(float)
+    add("corr_price_vs_income_level_china", 0.185, _pearson(X.hp_mean, lvl), "Pearson r", 0.1,
+        "all people, filled prices included (Sec 6 does not say which set)")
+    add("corr_price_vs_exact_income_2800", 0.34,
+        _pearson(X.hp_mean[has], m.exact_income[has]), "Pearson r", 0.1,
+        "people with a sale price within 2 km and an exact income")
+    for city, name, pub in (("哈尔滨市", "harbin", 0.37), ("南京市", "nanjing", 0.05)):
+        q = has & (m.city == city)
+        add(f"corr_price_vs_income_{name}", pub, _pearson(X.hp_mean[q], lvl[q]), "Pearson r",
+            0.25, f"n = {int((q & lvl.notna()).sum())}: one city's r is noisy; not tuned")
+    out = pd.DataFrame(rows, columns=CALIBRATION_COLUMNS + ["tolerance", "note"])
+    return out.round({"published": 4, "simulated": 4, "tolerance": 4})
+
+
+def dataset_from_world(world: SurveyWorld, sources: Sources) -> H2SEADataset:
+    """Assemble :class:`H2SEADataset` from a world and its sources."""
+    X, fills = build_features(sources)
+    p = world.people.reindex(X.index)
+    y = p[list(TASKS)].astype("Int64")
+    meta = pd.DataFrame({
+        "province": p.province, "city": p.city, "county": p.county,
+        "urban_type": p.urban_type, "is_city": p.is_city, "exact_income": p.exact_income,
+        "income_monthly": p.income_monthly, "own_home_price": p.own_home_price,
+        "housing_type": p.housing_type, "commercial": p.commercial,
+        "has_sale_price_2km": X.hp_count > 0, "has_rent_price_2km": X.rp_count > 0,
+        "survey_year": p.survey_year, "age": p.age.where(p.age_answered),
+        "male": p.male, "z": p.z, "area_level": p.area_level,
+        "lat": p.lat, "lon": p.lon, "true_lat": p.true_lat, "true_lon": p.true_lon,
+        "home_error_km": p.home_error_km,
+    })
+    return H2SEADataset(X=X, y=y, schema=_schema(X), families=feature_families(list(X.columns)),
+                        meta=meta, fills=fills)

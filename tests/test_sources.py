@@ -1,0 +1,131 @@
+"""Tests of the collected sources and the real-data loaders (homelib.sources)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from homelib.sources import (
+    POI_CATEGORIES,
+    SCHEMAS,
+    SourcesConfig,
+    load_sources,
+    load_table,
+    simulate_sources,
+    validate_table,
+)
+from homelib.worlds.survey import SurveyConfig, simulate_survey
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    w = simulate_survey(SurveyConfig(provinces=("Zhejiang",), years=(2015,),
+                                     households_per_village=2), seed=3)
+    return w, simulate_sources(w, SourcesConfig(), seed=3)
+
+
+def good_homes():
+    return pd.DataFrame({"person_id": [1, 2], "lat": [30.0, 30.1], "lon": [120.0, 120.1],
+                         "province": ["Zhejiang", "Zhejiang"], "city": ["杭州市", "杭州市"],
+                         "county": ["西湖区", "西湖区"], "town": ["t1", "t2"],
+                         "street": ["s1", "s2"], "zip_code": ["310000", "310001"],
+                         "urban_type": ["city_center", "rural"]})
+
+
+def test_taxonomy_has_21_groups_and_114_categories():
+    assert len(POI_CATEGORIES) == 114
+    assert POI_CATEGORIES.group.nunique() == 21
+    assert POI_CATEGORIES.code.is_unique
+
+
+def test_good_table_passes_unchanged():
+    rep = validate_table(good_homes(), "homes")
+    assert rep.n_dropped == 0 and len(rep.table) == 2
+
+
+def test_missing_column_is_named():
+    with pytest.raises(ValueError, match=r"homes: missing column\(s\) \['zip_code'\]"):
+        validate_table(good_homes().drop(columns="zip_code"), "homes")
+
+
+def test_out_of_range_coordinate_names_column_row_value():
+    h = good_homes()
+    h.loc[1, "lon"] = 190.0
+    with pytest.raises(ValueError, match=r"column 'lon', row 1, value 190.0"):
+        validate_table(h, "homes")
+
+
+@pytest.mark.parametrize("col,value", [("urban_type", "suburb"), ("province", "Hubei"),
+                                       ("zip_code", "31000")])
+def test_unknown_category_code(col, value):
+    h = good_homes()
+    h.loc[0, col] = value
+    with pytest.raises(ValueError, match=rf"column '{col}', row 0, value '{value}'"):
+        validate_table(h, "homes")
+
+
+def test_unknown_poi_code():
+    p = pd.DataFrame({"lat": [30.0], "lon": [120.0], "category": ["food/pizza_on_mars"]})
+    with pytest.raises(ValueError, match="unknown POI category code"):
+        validate_table(p, "pois")
+
+
+def test_duplicate_person_id():
+    h = good_homes()
+    h.loc[1, "person_id"] = 1
+    with pytest.raises(ValueError, match=r"column 'person_id', row 1, value 1.*duplicate"):
+        validate_table(h, "homes")
+
+
+def test_non_numeric_price():
+    s = pd.DataFrame({"lat": [30.0, 30.0], "lon": [120.0, 120.0], "price": [9000, "n/a"],
+                      "city": ["A", "A"]})
+    with pytest.raises(ValueError, match=r"column 'price', row 1, value 'n/a'"):
+        validate_table(s, "sale")
+
+
+def test_drop_invalid_counts_and_reports_every_row():
+    s = pd.DataFrame({"lat": [30.0, 99.0, 30.0], "lon": [120.0, 120.0, 120.0],
+                      "price": [9000, 8000, -1], "city": ["A", "A", "A"]})
+    rep = validate_table(s, "sale", drop_invalid=True)
+    assert rep.n_dropped == 2
+    assert len(rep.table) == 1
+    assert set(rep.dropped.column) == {"lat", "price"}
+    assert rep.table.price.dtype == float
+
+
+def test_load_table_reads_csv(tmp_path):
+    path = tmp_path / "homes.csv"
+    good_homes().to_csv(path, index=False)
+    t = load_table(path, "homes").table
+    assert t.zip_code.tolist() == ["310000", "310001"]
+
+
+def test_simulated_sources_follow_the_schemas(tiny):
+    _, src = tiny
+    for name in SCHEMAS:
+        rep = validate_table(getattr(src, name), name)
+        assert rep.n_dropped == 0, name
+
+
+def test_round_trip_through_files(tiny, tmp_path):
+    _, src = tiny
+    for name in SCHEMAS:
+        getattr(src, name).to_csv(tmp_path / f"{name}.csv", index=False)
+    loaded, dropped = load_sources(tmp_path)
+    assert len(dropped) == 0
+    assert len(loaded.sale) == len(src.sale) and len(loaded.pois) == len(src.pois)
+
+
+def test_statistics_have_gaps_and_years(tiny):
+    w, src = tiny
+    assert set(src.county_income.year) == set(range(2012, 2018))
+    published = src.county_income[["city", "county"]].drop_duplicates()
+    assert len(published) < len(w.counties)
+    assert src.town_stats.budget.isna().any() or src.town_stats.tax.isna().any()
+
+
+def test_listings_are_denser_in_cities(tiny):
+    w, src = tiny
+    assert (src.sale.price > 0).all() and (src.rent.price > 0).all()
+    assert src.rent.price.median() < src.sale.price.median() / 50
+    assert np.isfinite(src.pois.lat).all()
