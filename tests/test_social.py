@@ -1,0 +1,146 @@
+"""Tests of homelib.worlds.social: the simulated Facebook-like world."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from homelib.worlds.social import (
+    SocialConfig,
+    backstrom_p,
+    build_social_world,
+    calibration_table,
+    friend_distance_km,
+    world_from_tables,
+)
+
+SMALL = SocialConfig(n_users=1500, n_places=60, n_multi_orgs=4)
+
+
+@pytest.fixture(scope="module")
+def world():
+    return build_social_world(SMALL, seed=3)
+
+
+def test_same_seed_same_world(world):
+    other = build_social_world(SMALL, seed=3)
+    pd.testing.assert_frame_equal(world.users, other.users)
+    np.testing.assert_array_equal(world.edges, other.edges)
+    assert not np.array_equal(build_social_world(SMALL, seed=4).edges, world.edges)
+
+
+def test_schema(world):
+    u, p = world.users, world.places
+    assert list(u.user_id) == list(range(len(u)))
+    assert list(p.place_id) == list(range(len(p)))
+    for col in ("current_place", "hometown"):
+        assert u[col].between(0, len(p) - 1).all()
+    assert u.work.between(0, len(world.orgs) - 1).all()
+    assert set(world.orgs.kind) == {"local", "multi"}
+    assert all(len(s) == n for s, n in zip(world.orgs.sites, world.orgs.n_sites, strict=True))
+
+
+def test_edges_clean_and_adjacency_symmetric(world):
+    e = world.edges
+    assert (e[:, 0] < e[:, 1]).all()
+    assert len(np.unique(e[:, 0] * len(world.users) + e[:, 1])) == len(e)
+    a = world.adjacency
+    assert (a != a.T).nnz == 0
+    assert a.sum() == 2 * len(e)
+    assert world.stats["edges"] == len(e)
+
+
+def test_visibility_counts_exact(world):
+    u = world.users
+    n_la = int(u.current_visible.sum())
+    assert n_la == round(SMALL.la_share * len(u))
+    la = u[u.current_visible]
+    assert la.hometown_visible.sum() == round(SMALL.hometown_share * n_la)
+    assert la.work_visible.sum() == round(SMALL.work_share * n_la)
+    assert la.friends_visible.sum() == round(SMALL.friends_share * n_la)
+
+
+def test_calibration_table(world):
+    t = calibration_table(world)
+    assert list(t.columns) == ["quantity", "published", "simulated", "unit", "within"]
+    assert t.set_index("quantity").loc["LA users showing hometown", "within"]
+    # the paper's LA + LN counts exceed its total: LN cannot match
+    assert not t.set_index("quantity").loc["LN users (current city hidden)", "within"]
+
+
+def test_friends_are_local(world):
+    d = friend_distance_km(world)
+    rng = np.random.default_rng(0)
+    cu = world.users.current_place.to_numpy()
+    a, b = rng.integers(0, len(cu), (2, 5000))
+    p = world.places
+    from homelib.geo import haversine_km
+
+    rand = haversine_km(p.lat.to_numpy()[cu[a]], p.lon.to_numpy()[cu[a]],
+                        p.lat.to_numpy()[cu[b]], p.lon.to_numpy()[cu[b]])
+    assert np.median(d) < np.median(rand) / 3
+
+
+def test_degree_heavy_tailed(world):
+    deg = world.degree
+    assert deg.max() > 5 * np.median(deg)
+
+
+def test_backstrom_curve():
+    # a (d + b)^-c with d in miles: 1 mile = 1.609344 km
+    assert backstrom_p(1.609344) == pytest.approx(0.0019 * 1.196**-1.05)
+    assert np.all(np.diff(backstrom_p(np.array([0.0, 1, 10, 100, 1000]))) < 0)
+
+
+def test_config_validation():
+    with pytest.raises(ValueError, match="la_share"):
+        SocialConfig(la_share=1.5)
+    with pytest.raises(KeyError, match="bogus"):
+        SocialConfig.scaled(0.01, bogus=1)
+    c = SocialConfig.scaled(0.01, n_places=50)
+    assert c.n_places == 50 and c.n_users == 3719
+
+
+def _tables():
+    pl = pd.DataFrame({"place_id": [0, 1], "lat": [48.85, 48.63], "lon": [2.35, 2.45]})
+    us = pd.DataFrame({"user_id": [0, 1, 2], "current_place": [0, 1, 1], "hometown": [0, -1, 1],
+                       "work": [-1, 0, -1], "current_visible": [True, False, False],
+                       "hometown_visible": [True, False, False], "work_visible": False,
+                       "friends_visible": [True, False, False]})
+    return pl, us
+
+
+def test_loader_handles_bad_edges():
+    pl, us = _tables()
+    w = world_from_tables(pl, us, np.array([[0, 1], [1, 0], [1, 1], [0, 1], [2, 1]]))
+    assert w.edges.tolist() == [[0, 1], [1, 2]]
+    assert w.stats["self_loops_dropped"] == 1
+    assert w.stats["duplicates_dropped"] == 2
+    # user 1 shows only work (hidden) -> nothing visible; user 2 nothing
+    assert w.stats["users_without_information"] == 2
+    with pytest.raises(ValueError, match="unknown user id 9"):
+        world_from_tables(pl, us, [[0, 9]])
+
+
+def test_loader_rejects_bad_places_and_users():
+    pl, us = _tables()
+    bad = pl.assign(lat=[48.85, 95.0])
+    with pytest.raises(ValueError, match="latitude 95.0"):
+        world_from_tables(bad, us, [])
+    with pytest.raises(ValueError, match="hometown: unknown place id 5"):
+        world_from_tables(pl, us.assign(hometown=[0, 5, 1]), [])
+    with pytest.raises(ValueError, match="missing column"):
+        world_from_tables(pl, us.drop(columns="work"), [])
+
+
+def test_read_social_world_roundtrip(tmp_path):
+    from homelib.worlds.social import read_social_world
+
+    pl, us = _tables()
+    pl.to_csv(tmp_path / "places.csv", index=False)
+    us.to_csv(tmp_path / "users.csv", index=False)
+    pd.DataFrame({"u": [0, 1, 1], "v": [1, 2, 1]}).to_csv(tmp_path / "edges.csv", index=False)
+    w = read_social_world(tmp_path)
+    assert w.edges.tolist() == [[0, 1], [1, 2]] and w.stats["self_loops_dropped"] == 1
+    (tmp_path / "edges.csv").unlink()
+    with pytest.raises(FileNotFoundError, match="edges.csv"):
+        read_social_world(tmp_path)
