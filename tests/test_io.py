@@ -68,3 +68,13 @@ def test_reference_tables_load():
     assert t3.shape == (24, 6)
     facts = io.load_reference("pfli_facts")
     assert int(facts.set_index("key").loc["la_users", "value"]) == 153909
+
+
+def test_atomic_write_uses_usual_permissions(tmp_root):
+    import os
+    import stat
+
+    path = io.atomic_write_text(tmp_root / "data" / "results" / "p.csv", "a\n")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
