@@ -360,6 +360,38 @@ class FMEmbeddingNet(nn.Module):
             parts += [self.first_order(xc, xk), self.bi_interaction(e)]
         return torch.cat(parts, dim=1)
 
+    def first_layer(self, xc: torch.Tensor, xk: torch.Tensor) -> torch.Tensor:
+        """``self.first(shared_embedding(xc, xk))``, computed without materialising it.
+
+        The continuous fields enter ``e_fm`` as ``x_i V_i`` (``d`` columns each) and as
+        first-order units ``w_i x_i``; both are linear in ``x_i``, so their product with
+        the first dense layer folds into one ``(n_continuous, out)`` matrix and the
+        batch only meets ``xc @ M``. The pairwise units use ``sum_i x_i V_i = xc @ V``
+        and ``sum_i x_i^2 V_i^2 = xc^2 @ V^2``. Same function and gradients, with a
+        first layer about ``d`` times narrower for the continuous fields.
+        """
+        d = self.v_cont.shape[1]
+        n_c = self.v_cont.shape[0]
+        n_k = self.n_fields - n_c
+        w = self.first.weight  # (out, shared)
+        w_cont = w[:, : n_c * d].reshape(-1, n_c, d)  # (out, n_c, d)
+        m = torch.einsum("ik,oik->io", self.v_cont, w_cont)  # (n_c, out)
+        out = self.first.bias
+        if n_k:
+            emb = self.emb(xk + self.offsets)  # (batch, n_k, d)
+            out = out + emb.flatten(1) @ w[:, n_c * d : self.n_fields * d].T
+        if self.interactions:
+            base = self.n_fields * d
+            m = m + self.w_cont.unsqueeze(1) * w[:, base : base + n_c].T
+            s = xc @ self.v_cont
+            sq = (xc * xc) @ (self.v_cont * self.v_cont)
+            if n_k:
+                out = out + self.w_cat(xk + self.offsets).squeeze(2) @ w[:, base + n_c : base + self.n_fields].T
+                s = s + emb.sum(1)
+                sq = sq + emb.pow(2).sum(1)
+            out = out + (0.5 * (s * s - sq)) @ w[:, base + self.n_fields :].T
+        return out + xc @ m
+
     def forward(
         self, xc: torch.Tensor, xk: torch.Tensor, return_attention: bool = False
     ) -> list[torch.Tensor] | tuple[list[torch.Tensor], list[torch.Tensor]]:
@@ -373,8 +405,7 @@ class FMEmbeddingNet(nn.Module):
     def stacked_logits(self, xc: torch.Tensor, xk: torch.Tensor
                        ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """``(batch, tasks, classes)`` logits and ``(batch, tasks, units)`` attention (or None)."""
-        h = self.shared_embedding(xc, xk)
-        d = self.drop(torch.relu(self.first(h)).view(-1, self.n_tasks, self.units))  # Eq 4
+        d = self.drop(torch.relu(self.first_layer(xc, xk)).view(-1, self.n_tasks, self.units))  # Eq 4
         for w, b in zip(self.w_hidden, self.b_hidden, strict=True):
             d = self.drop(torch.relu(torch.einsum("btu,tuv->btv", d, w) + b))
         a = None
@@ -562,10 +593,12 @@ class NeuralMultiTask(_Base):
             opt = torch.optim.Adam(self.net_.parameters(), lr=p["lr"], weight_decay=2 * p["l2"])
             n = xc.shape[0]
             best, best_state, wait, hist = np.inf, None, 0, []
+            train_seconds = 0.0
             for epoch in range(p["max_epochs"]):
                 self.net_.train()
                 order = torch.randperm(n)
                 tot = 0.0
+                t_epoch = time.perf_counter()
                 for s in range(0, n, p["batch_size"]):
                     b = order[s:s + p["batch_size"]]
                     loss, _ = h2sea_loss(self.net_.stacked_logits(xc[b], xk[b])[0], t_tr[b], cw, lam)
@@ -573,6 +606,7 @@ class NeuralMultiTask(_Base):
                     loss.backward()
                     opt.step()
                     tot += loss.item() * len(b)
+                train_seconds += time.perf_counter() - t_epoch
                 self.net_.eval()
                 with torch.no_grad():
                     vloss, vparts = h2sea_loss(self.net_.stacked_logits(vc, vk)[0], t_va, cw, lam)
@@ -591,6 +625,7 @@ class NeuralMultiTask(_Base):
         self.history_ = pd.DataFrame(hist)
         self.best_epoch_ = int(self.history_["val_loss"].idxmin()) + 1
         self.fit_seconds_ = time.perf_counter() - t0
+        self.train_seconds_ = train_seconds  # gradient steps only (no validation passes)
         return self
 
     def _inputs(self, X: pd.DataFrame) -> tuple[torch.Tensor, torch.Tensor]:

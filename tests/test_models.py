@@ -301,3 +301,26 @@ def test_h2sea_does_not_beat_pop_without_signal():
     h, p = _test_scores(ds, "H2SEA", **LEARN), _test_scores(ds, "POP")
     assert abs(h["auc"].mean() - 0.5) < 0.06
     assert h["f1"].mean() < p["f1"].mean() + 0.1
+
+
+@pytest.mark.parametrize("interactions", [True, False])
+@pytest.mark.parametrize("n_cat", [0, 2])
+def test_folded_first_layer_equals_dense_on_shared_embedding(interactions, n_cat):
+    from homelib.models import FMEmbeddingNet
+
+    torch.manual_seed(0)
+    cards = [3, 5][:n_cat]
+    net = FMEmbeddingNet(7, cards, n_tasks=4, interactions=interactions).double()
+    with torch.no_grad():
+        net.w_cont.normal_()
+        net.w_cat.weight.normal_()
+    xc = torch.randn(11, 7, dtype=torch.float64)
+    xk = torch.stack([torch.randint(0, k, (11,)) for k in cards], 1) if n_cat else torch.zeros(11, 0, dtype=torch.long)
+    ref = net.first(net.shared_embedding(xc, xk))
+    got = net.first_layer(xc, xk)
+    torch.testing.assert_close(got, ref)
+    # gradients agree too
+    g1 = torch.autograd.grad(ref.sum(), [net.v_cont, net.first.weight])
+    g2 = torch.autograd.grad(net.first_layer(xc, xk).sum(), [net.v_cont, net.first.weight])
+    for a, b in zip(g1, g2, strict=True):
+        torch.testing.assert_close(a, b)
