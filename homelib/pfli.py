@@ -320,15 +320,7 @@ class PFLIModel:
         With ``loo=True`` (training), the user's own city is left out of
         ``R_k`` and ``W_k`` (the user must be known).
         """
-        users = _check_users(world, users)
-        hide = _check_hide(hide)
-        own = observed_values(world, users, hide)
-        a = observed_friends(world, users, hide)
-        kn = self.known.astype(np.float32)
-        a_known = a.multiply(kn[None, :]).tocsr()
-        a_known.eliminate_zeros()
-        a_ln = (a - a_known).tocsr()
-        a_ln.eliminate_zeros()
+        users, own, a_known, a_ln = self._evidence(world, users, hide)
         n, n_pl = users.size, self.n_places
         out = {}
         r, v = a_known.nonzero()
@@ -377,8 +369,9 @@ class PFLIModel:
             shape=(val.size, self.RT[k].shape[0]),
         )
 
-    def raw_scores(self, world, users: ArrayLike, hide=frozenset()) -> sp.csr_matrix:
-        """Eq 6 before normalisation (all-zero rows for users without evidence)."""
+    def _evidence(self, world, users: ArrayLike, hide) -> tuple:
+        """Checked user ids, their visible values, and their shown friends split into
+        LA (city known to the model) and LN adjacency rows."""
         users = _check_users(world, users)
         hide = _check_hide(hide)
         own = observed_values(world, users, hide)
@@ -388,6 +381,11 @@ class PFLIModel:
         a_known.eliminate_zeros()
         a_ln = (a - a_known).tocsr()
         a_ln.eliminate_zeros()
+        return users, own, a_known, a_ln
+
+    def raw_scores(self, world, users: ArrayLike, hide=frozenset()) -> sp.csr_matrix:
+        """Eq 6 before normalisation (all-zero rows for users without evidence)."""
+        users, own, a_known, a_ln = self._evidence(world, users, hide)
         n = users.size
         r, v = a_known.nonzero()
         wsum = np.zeros(r.size)
