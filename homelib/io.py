@@ -16,6 +16,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -40,6 +41,7 @@ __all__ = [
     "read_result_csv",
     "load_reference",
     "cached",
+    "code_hash",
     "require_columns",
 ]
 
@@ -180,6 +182,21 @@ def load_reference(name: str) -> pd.DataFrame:
     return pd.read_csv(path)
 
 
+@functools.lru_cache(maxsize=1)
+def code_hash() -> str:
+    """Hash of the source of every module of the ``homelib`` package.
+
+    >>> len(code_hash())
+    16
+    """
+    h = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*.py")):
+        h.update(str(path.relative_to(package)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def cached(
     name: str,
     params: Mapping[str, Any],
@@ -189,8 +206,10 @@ def cached(
 ) -> T:
     """Build an object once per parameter set and keep it in ``data/cache``.
 
-    The cache key is ``<name>-<param_hash(params)>.pkl``; the pickle is written
-    atomically. Set ``refresh=True`` (or ``HOMELIB_REFRESH=1``) to rebuild.
+    The cache key hashes ``params`` together with :func:`code_hash`, so an
+    object built by an older version of the library is never reused: the file is
+    ``<name>-<hash>.pkl``, written atomically. Set ``refresh=True`` (or
+    ``HOMELIB_REFRESH=1``) to rebuild anyway.
 
     Parameters
     ----------
@@ -203,7 +222,8 @@ def cached(
     refresh : bool
         Ignore an existing cache entry.
     """
-    path = cache_dir() / f"{name}-{param_hash(params)}.pkl"
+    key = {"params": dict(params), "homelib_code": code_hash()}
+    path = cache_dir() / f"{name}-{param_hash(key)}.pkl"
     refresh = refresh or os.environ.get("HOMELIB_REFRESH") == "1"
     if path.exists() and not refresh:
         with path.open("rb") as fh:

@@ -223,14 +223,6 @@ def validate_parameters(name: str, path: Path, params: dict[str, Any]) -> None:
             )
 
 
-def _homelib_hash() -> str:
-    h = hashlib.sha256()
-    for path in sorted((io.project_root() / "homelib").rglob("*.py")):
-        h.update(str(path.relative_to(io.project_root())).encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()[:16]
-
-
 def _source_hash(path: Path) -> str:
     import nbformat
 
@@ -243,7 +235,7 @@ def _source_hash(path: Path) -> str:
 def fingerprint(name: str, path: Path, profile: str, params: dict[str, Any]) -> str:
     """Hash of a notebook's source, its parameters, the profile and homelib's code."""
     return io.param_hash({"name": name, "source": _source_hash(path), "profile": profile,
-                          "params": params, "homelib": _homelib_hash()}, length=16)
+                          "params": params, "homelib": io.code_hash()}, length=16)
 
 
 def _git_commit() -> str:

@@ -78,3 +78,10 @@ def test_atomic_write_uses_usual_permissions(tmp_root):
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+
+
+def test_cache_key_includes_library_code(tmp_root, monkeypatch):
+    calls = []
+    io.cached("obj", {"seed": 1}, lambda: calls.append(1) or len(calls))
+    monkeypatch.setattr(io, "code_hash", lambda: "changed-code")
+    assert io.cached("obj", {"seed": 1}, lambda: calls.append(1) or len(calls)) == 2
