@@ -374,7 +374,7 @@ class FMEmbeddingNet(nn.Module):
         n_c = self.v_cont.shape[0]
         n_k = self.n_fields - n_c
         w = self.first.weight  # (out, shared)
-        w_cont = w[:, : n_c * d].reshape(-1, n_c, d)  # (out, n_c, d)
+        w_cont = w[:, : n_c * d].reshape(w.shape[0], n_c, d)  # (out, n_c, d)
         m = torch.einsum("ik,oik->io", self.v_cont, w_cont)  # (n_c, out)
         out = self.first.bias
         if n_k:

@@ -304,17 +304,17 @@ def test_h2sea_does_not_beat_pop_without_signal():
 
 
 @pytest.mark.parametrize("interactions", [True, False])
-@pytest.mark.parametrize("n_cat", [0, 2])
-def test_folded_first_layer_equals_dense_on_shared_embedding(interactions, n_cat):
+@pytest.mark.parametrize(("n_cont", "n_cat"), [(7, 0), (7, 2), (0, 2)])
+def test_folded_first_layer_equals_dense_on_shared_embedding(interactions, n_cont, n_cat):
     from homelib.models import FMEmbeddingNet
 
     torch.manual_seed(0)
     cards = [3, 5][:n_cat]
-    net = FMEmbeddingNet(7, cards, n_tasks=4, interactions=interactions).double()
+    net = FMEmbeddingNet(n_cont, cards, n_tasks=4, interactions=interactions).double()
     with torch.no_grad():
         net.w_cont.normal_()
         net.w_cat.weight.normal_()
-    xc = torch.randn(11, 7, dtype=torch.float64)
+    xc = torch.randn(11, n_cont, dtype=torch.float64)
     xk = torch.stack([torch.randint(0, k, (11,)) for k in cards], 1) if n_cat else torch.zeros(11, 0, dtype=torch.long)
     ref = net.first(net.shared_embedding(xc, xk))
     got = net.first_layer(xc, xk)
