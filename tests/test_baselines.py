@@ -1,10 +1,10 @@
-"""Tests of homelib.baselines on tiny hand-computed graphs."""
+"""Tests of homelib.pfli.baselines on tiny hand-computed graphs."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from homelib.baselines import (
+from homelib.pfli.baselines import (
     base_dist,
     base_freq,
     base_freq_plus,
@@ -12,7 +12,8 @@ from homelib.baselines import (
     fit_base_ann,
     predict_baselines,
 )
-from homelib.worlds.social import SocialConfig, build_social_world, world_from_tables
+from homelib.pfli.data import world_from_tables
+from homelib.pfli.world import SocialConfig, build_social_world
 
 # places: 0 Paris, 1 Evry (~28 km from Paris), 2 Versailles (~17 km from Paris), 3 Lyon, 4 Beijing
 PLACES = pd.DataFrame({"place_id": range(5), "lat": [48.8566, 48.6333, 48.8049, 45.764, 39.9042],
@@ -66,7 +67,7 @@ def test_dist_maximum_likelihood():
     assert base_dist(w, [0], known).tolist() == [0]
     # hand check of the log-likelihoods
     from homelib.geo import haversine_km
-    from homelib.worlds.social import backstrom_p
+    from homelib.pfli.world import backstrom_p
 
     lat, lon = PLACES.lat.to_numpy(), PLACES.lon.to_numpy()
     ll = [np.log(backstrom_p(haversine_km(lat[c], lon[c], lat[[0, 2, 1, 4]], lon[[0, 2, 1, 4]]))).sum()

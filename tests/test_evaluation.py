@@ -1,4 +1,4 @@
-"""Tests of homelib.evaluation: splits, grids, metrics against scikit-learn / imbalanced-learn,
+"""Tests of homelib.h2sea.protocol: splits, grids, metrics against scikit-learn / imbalanced-learn,
 summaries, paired tests and the Table 4/5 helpers on a tiny synthetic world."""
 
 from __future__ import annotations
@@ -6,26 +6,27 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import synthetic
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from imblearn.metrics import geometric_mean_score
 from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 
-from homelib import evaluation as ev
-from homelib.models import make_model
+from homelib.h2sea import analyses, protocol
+from homelib.h2sea.models import make_model
 
 torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="module")
 def tiny():
-    return ev.synthetic_dataset(n=200, seed=5, n_poi=3, n_counties=6)
+    return synthetic.synthetic_dataset(n=200, seed=5, n_poi=3, n_counties=6)
 
 
 # --------------------------------------------------------------------------- splits
 def test_split_is_a_partition_with_paper_fractions(tiny):
-    s = ev.stratified_split(tiny.y, seed=1)
+    s = protocol.stratified_split(tiny.y, seed=1)
     allpos = np.concatenate([s["train"], s["val"], s["test"]])
     assert sorted(allpos.tolist()) == list(range(len(tiny.y)))
     n = len(tiny.y)
@@ -34,18 +35,18 @@ def test_split_is_a_partition_with_paper_fractions(tiny):
 
 
 def test_split_keeps_class_shares_per_task():
-    ds = ev.synthetic_dataset(n=2000, seed=2, n_poi=3)
-    s = ev.stratified_split(ds.y, seed=0)
-    for t in ev.TASKS:
+    ds = synthetic.synthetic_dataset(n=2000, seed=2, n_poi=3)
+    s = protocol.stratified_split(ds.y, seed=0)
+    for t in protocol.TASKS:
         full = ds.y[t].value_counts(normalize=True, dropna=False)
         test = ds.y[t].iloc[s["test"]].value_counts(normalize=True, dropna=False)
         assert (full - test.reindex(full.index).fillna(0)).abs().max() < 0.03, t
 
 
 def test_split_seeds_differ_and_repeat(tiny):
-    a, b = ev.stratified_split(tiny.y, 1), ev.stratified_split(tiny.y, 2)
+    a, b = protocol.stratified_split(tiny.y, 1), protocol.stratified_split(tiny.y, 2)
     assert not np.array_equal(a["test"], b["test"])
-    np.testing.assert_array_equal(a["test"], ev.stratified_split(tiny.y, 1)["test"])
+    np.testing.assert_array_equal(a["test"], protocol.stratified_split(tiny.y, 1)["test"])
 
 
 @settings(max_examples=20, deadline=None)
@@ -56,23 +57,23 @@ def test_split_partition_property(n, seed):
                       "b": pd.array(np.where(rng.random(n) < 0.2, -1, rng.integers(0, 3, n)),
                                     dtype="Int64").astype("Int64")})
     y.loc[y["b"] == -1, "b"] = pd.NA
-    s = ev.stratified_split(y, seed)
+    s = protocol.stratified_split(y, seed)
     allpos = np.concatenate(list(s.values()))
     assert len(allpos) == n and len(set(allpos.tolist())) == n
 
 
 def test_split_bad_input(tiny):
     with pytest.raises(ValueError, match="fractions"):
-        ev.stratified_split(tiny.y, 0, (0.5, 0.5, 0.5))
+        protocol.stratified_split(tiny.y, 0, (0.5, 0.5, 0.5))
     with pytest.raises(ValueError, match="at least 10"):
-        ev.stratified_split(tiny.y.iloc[:5], 0)
+        protocol.stratified_split(tiny.y.iloc[:5], 0)
 
 
 def test_parameter_grid():
-    assert ev.parameter_grid(None) == [{}]
-    assert len(ev.parameter_grid({"a": [1, 2], "b": [3, 4, 5]})) == 6
+    assert protocol.parameter_grid(None) == [{}]
+    assert len(protocol.parameter_grid({"a": [1, 2], "b": [3, 4, 5]})) == 6
     with pytest.raises(ValueError, match="grid"):
-        ev.parameter_grid({"a": "x"})
+        protocol.parameter_grid({"a": "x"})
 
 
 # --------------------------------------------------------------------------- metrics
@@ -90,7 +91,7 @@ def test_evaluate_model_matches_sklearn_and_imblearn():
     p = rng.dirichlet(np.ones(3), size=len(y_true))
     y = pd.DataFrame({"t": pd.array(list(y_true) + [pd.NA], dtype="Int64")})
     proba = {"t": np.vstack([p, [[1, 0, 0]]])}  # the missing-label row must be ignored
-    res = ev.evaluate_model(FixedModel(proba), pd.DataFrame(index=range(11)), y).iloc[0]
+    res = protocol.evaluate_model(FixedModel(proba), pd.DataFrame(index=range(11)), y).iloc[0]
     pred = p.argmax(1)
     assert res["n"] == 10
     assert res["f1"] == pytest.approx(f1_score(y_true, pred, average="macro"))
@@ -103,7 +104,7 @@ def test_evaluate_model_matches_sklearn_and_imblearn():
 
 def test_pop_metrics_hand_checked():
     y = pd.DataFrame({"t": pd.array([0, 0, 0, 1, 2], dtype="Int64")})
-    res = ev.evaluate_model(FixedModel({"t": np.tile([1.0, 0, 0], (5, 1))}), None, y).iloc[0]
+    res = protocol.evaluate_model(FixedModel({"t": np.tile([1.0, 0, 0], (5, 1))}), None, y).iloc[0]
     assert res["accuracy"] == pytest.approx(0.6)
     assert res["f1"] == pytest.approx((0.75 + 0 + 0) / 3)  # class 0: P .6, R 1 -> F1 .75
     assert res["auc"] == pytest.approx(0.5)
@@ -115,15 +116,15 @@ FAST = {"max_epochs": 3, "units": 8, "hidden_layers": 1}
 
 
 def test_protocol_summary_and_paired_tests(tiny):
-    per = ev.run_protocol(tiny.X, tiny.y, ["POP", "H2SEA"], {"H2SEA": {"dropout": [0.1, 0.3]}},
+    per = protocol.run_protocol(tiny.X, tiny.y, ["POP", "H2SEA"], {"H2SEA": {"dropout": [0.1, 0.3]}},
                           repeats=2, seed=0, base_params={"H2SEA": FAST})
     assert set(per["repeat"]) == {0, 1}
-    tab = ev.summarise_performance(per)
-    assert list(tab.columns[:11]) == ev.PERFORMANCE_COLUMNS
+    tab = protocol.summarise_performance(per)
+    assert list(tab.columns[:11]) == protocol.PERFORMANCE_COLUMNS
     assert (tab["repeats"] == 2).all() and len(tab) == 8
     pop = per[per.method == "POP"]
     assert (pop["auc"] == 0.5).all()
-    tests = ev.paired_tests(per, "H2SEA")
+    tests = protocol.paired_tests(per, "H2SEA")
     assert set(tests["baseline"]) == {"POP"} and (tests["repeats"] == 2).all()
     np.testing.assert_allclose(
         tests[tests.metric == "f1"].set_index("task")["mean_diff"],
@@ -137,40 +138,40 @@ def test_paired_tests_against_scipy():
     per = pd.DataFrame({"repeat": [0, 1, 2, 0, 1, 2], "task": ["t"] * 6,
                         "method": ["H2SEA"] * 3 + ["LR"] * 3,
                         "f1": [0.5, 0.6, 0.55, 0.4, 0.45, 0.5]})
-    res = ev.paired_tests(per, "H2SEA", ["f1"]).iloc[0]
+    res = protocol.paired_tests(per, "H2SEA", ["f1"]).iloc[0]
     assert res["mean_diff"] == pytest.approx(0.1)
     assert res["t_pvalue"] == pytest.approx(stats.ttest_rel([0.5, 0.6, 0.55], [0.4, 0.45, 0.5]).pvalue)
 
 
 def test_tuning_uses_validation_only(tiny):
     """The selected setting must be the one with the best validation F1."""
-    parts = ev.stratified_split(tiny.y, 0)
-    res, _ = ev.tune_and_test("LR", tiny.X, tiny.y, parts, {"C": [1e-4, 1.0]}, {"max_iter": 50})
+    parts = protocol.stratified_split(tiny.y, 0)
+    res, _ = protocol.tune_and_test("LR", tiny.X, tiny.y, parts, {"C": [1e-4, 1.0]}, {"max_iter": 50})
     for t, row in res.set_index("task").iterrows():
         vals = {}
         for C in (1e-4, 1.0):
             m = make_model("LR", C=C, max_iter=50).fit(tiny.X.iloc[parts["train"]],
                                                        tiny.y.iloc[parts["train"]])
-            v = ev.evaluate_model(m, tiny.X.iloc[parts["val"]], tiny.y.iloc[parts["val"]])
+            v = protocol.evaluate_model(m, tiny.X.iloc[parts["val"]], tiny.y.iloc[parts["val"]])
             vals[C] = float(v.set_index("task").loc[t, "f1"])
         assert row["val_f1"] == pytest.approx(max(vals.values()))
 
 
 def test_feature_importance_and_top_features(tiny):
     fams = {k: tiny.families[k] for k in ("County-income", "Urban type", "Town budget")}
-    imp = ev.feature_family_importance(tiny.X, tiny.y, fams, "XGBoost",
+    imp = analyses.feature_family_importance(tiny.X, tiny.y, fams, "XGBoost",
                                        {"n_estimators": 10, "max_depth": 2}, repeats=1)
-    top = ev.top_features(imp, 2)
-    assert list(top.columns[:7]) == ev.FEATURE_IMPORTANCE_COLUMNS
+    top = analyses.top_features(imp, 2)
+    assert list(top.columns[:7]) == analyses.FEATURE_IMPORTANCE_COLUMNS
     assert (top.groupby("task")["rank"].max() == 2).all()
     with pytest.raises(KeyError, match="nope"):
-        ev.feature_family_importance(tiny.X, tiny.y, {"x": ["nope"]})
+        analyses.feature_family_importance(tiny.X, tiny.y, {"x": ["nope"]})
 
 
 def test_city_village_change_ratio(tiny):
-    tab, per = ev.city_village(tiny.X, tiny.y, tiny.meta["is_city"], None,
+    tab, per = analyses.city_village(tiny.X, tiny.y, tiny.meta["is_city"], None,
                                FAST, repeats=1, method="H2SEA")
-    assert list(tab.columns[:4]) == ev.CITY_VILLAGE_COLUMNS
+    assert list(tab.columns[:4]) == analyses.CITY_VILLAGE_COLUMNS
     full = tab[tab.dataset == "city+village"]
     assert np.allclose(full["change_ratio_pct"], 100)
     c = tab[tab.dataset == "city-only"].set_index("task")
@@ -179,21 +180,21 @@ def test_city_village_change_ratio(tiny):
 
 
 def test_lambda_settings_sum_to_one():
-    s, labels = ev.lambda_settings(list(ev.TASKS), "education", [0.1, 0.7])
+    s, labels = analyses.lambda_settings(list(protocol.TASKS), "education", [0.1, 0.7])
     for d in s:
         assert sum(d["task_weights"].values()) == pytest.approx(1.0)
     assert labels == ["lambda_education=0.1", "lambda_education=0.7"]
 
 
 def test_housing_coverage_columns(tiny):
-    cov = ev.housing_coverage(tiny.meta)
+    cov = analyses.housing_coverage(tiny.meta)
     assert list(cov.dataset) == ["city+village", "city-only", "village-only"]
     assert cov.coverage_pct.between(0, 100).all()
 
 
 def test_synthetic_shape_and_bad_input():
-    ds = ev.synthetic_dataset(n=60, seed=0)
+    ds = synthetic.synthetic_dataset(n=60, seed=0)
     assert set(ds.schema["column"]) == set(ds.X.columns)
-    assert all(str(ds.y[t].dtype) == "Int64" for t in ev.TASKS)
+    assert all(str(ds.y[t].dtype) == "Int64" for t in protocol.TASKS)
     with pytest.raises(ValueError, match="signal"):
-        ev.synthetic_dataset(n=60, signal=-1)
+        synthetic.synthetic_dataset(n=60, signal=-1)

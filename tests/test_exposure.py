@@ -18,8 +18,15 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from homelib import exposure as ex
+from homelib.exposure import estimator as exp_estimator
+from homelib.exposure import features as exp_features
+from homelib.exposure import models as exp_models
+from homelib.exposure import profile, risk
+from homelib.exposure import report as exposure_report
 from homelib.io import load_reference
+from homelib.pfli.clusters import cluster_places, select_locations
+from homelib.pfli.model import PFLIConfig, fit_pfli
+from homelib.pfli.world import SocialConfig, build_social_world
 
 
 @dataclass
@@ -101,7 +108,7 @@ CLUSTERS = np.array([0, 0, 0, 1, 1, 1])
 def _groups_synthetic(seed: int = 0, n: int = 600) -> pd.DataFrame:
     """Group rows whose EP is a known non-linear function of the features."""
     rng = np.random.default_rng(seed)
-    cat = rng.choice(ex.ALL_CATEGORIES, n)
+    cat = rng.choice(exp_features.ALL_CATEGORIES, n)
     k = rng.choice([10.0, 20.0, 50.0, 100.0], n)
     pct = rng.uniform(0, 50, n)
     cc = rng.uniform(0, 1, n)
@@ -117,10 +124,10 @@ def world() -> StandInWorld:
 
 
 @pytest.fixture(scope="module")
-def estimator(world) -> ex.ExposureEstimator:
+def estimator(world) -> exp_estimator.ExposureEstimator:
     groups = _groups_synthetic()
-    model = ex.fit_exposure_model(groups, n_estimators=30, seed=0)
-    return ex.ExposureEstimator(world, StandInPFLI(), CLUSTERS, model)
+    model = exp_models.fit_exposure_model(groups, n_estimators=30, seed=0)
+    return exp_estimator.ExposureEstimator(world, StandInPFLI(), CLUSTERS, model)
 
 
 # --- risk levels (Table 3) -------------------------------------------------
@@ -128,14 +135,14 @@ def estimator(world) -> ex.ExposureEstimator:
 
 def test_risk_level_band_edges():
     eps = [0.0, 0.2499999, 0.25, 0.4999999, 0.5, 0.7499999, 0.75, 0.8999999, 0.9, 1.0]
-    assert ex.risk_levels(eps).tolist() == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
+    assert risk.risk_levels(eps).tolist() == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
 
 
 def test_risk_levels_match_reference_table():
     ref = load_reference("pfli_table3_risk_levels.csv")
     for row in ref.itertuples():
-        assert ex.risk_level(row.exposure_probability_low) == row.risk_level
-        assert ex.risk_band(row.risk_level) == pytest.approx(
+        assert risk.risk_level(row.exposure_probability_low) == row.risk_level
+        assert risk.risk_band(row.risk_level) == pytest.approx(
             (row.exposure_probability_low, row.exposure_probability_high)
         )
 
@@ -143,77 +150,77 @@ def test_risk_levels_match_reference_table():
 def test_risk_levels_of_paper_cases():
     for ref in ("pfli_table7_cases.csv", "pfli_table8_hiding_u1.csv"):
         t = load_reference(ref)
-        assert ex.risk_levels(t["exposure_probability"]).tolist() == t["risk_level"].tolist()
+        assert risk.risk_levels(t["exposure_probability"]).tolist() == t["risk_level"].tolist()
 
 
 @given(st.floats(0, 1))
 def test_risk_level_is_in_its_band(p):
-    level = ex.risk_level(p)
-    low, high = ex.risk_band(level)
+    level = risk.risk_level(p)
+    low, high = risk.risk_band(level)
     assert low <= p and (p < high or (level == 5 and p <= 1))
 
 
 @pytest.mark.parametrize("bad", [-0.01, 1.01, float("nan")])
 def test_risk_level_rejects_out_of_range(bad):
     with pytest.raises(ValueError, match="exposure_probability"):
-        ex.risk_level(bad)
+        risk.risk_level(bad)
 
 
 @pytest.mark.parametrize("bad", [0, 6, -1])
 def test_target_level_outside_1_5(bad, estimator):
     with pytest.raises(ValueError, match="target_level"):
-        ex.exposure_report(0, 100, estimator=estimator, target_level=bad)
+        exp_estimator.exposure_report(0, 100, estimator=estimator, target_level=bad)
 
 
 def test_target_level_wrong_type(estimator):
     with pytest.raises(TypeError, match="target_level"):
-        ex.exposure_report(0, 100, estimator=estimator, target_level=2.5)
+        exp_estimator.exposure_report(0, 100, estimator=estimator, target_level=2.5)
 
 
 # --- user categories (Table 4) ----------------------------------------------
 
 
 def test_seven_categories_of_table4():
-    assert len(ex.USER_CATEGORIES) == 7
-    assert len(set(ex.USER_CATEGORIES)) == 7
-    got = {ex.category_of(h, w, f) for h in (0, 1) for w in (0, 1) for f in (0, 1)}
-    assert got == set(ex.USER_CATEGORIES) | {ex.NO_CATEGORY}
+    assert len(exp_features.USER_CATEGORIES) == 7
+    assert len(set(exp_features.USER_CATEGORIES)) == 7
+    got = {exp_features.category_of(h, w, f) for h in (0, 1) for w in (0, 1) for f in (0, 1)}
+    assert got == set(exp_features.USER_CATEGORIES) | {exp_features.NO_CATEGORY}
 
 
 def test_user_category_on_hand_world(world):
-    cats = ex.user_category(world, range(10)).tolist()
+    cats = exp_features.user_category(world, range(10)).tolist()
     assert cats == ["HT+WE+F", "HT+F", "WE", "HT+WE", "F", "HT", "WE+F", "none", "F", "HT+F"]
 
 
 def test_user_category_with_hide(world):
-    assert ex.user_category(world, [0], "WE").tolist() == ["HT+F"]
-    assert ex.user_category(world, [0], {"HT", "WE", "F"}).tolist() == ["none"]
+    assert exp_features.user_category(world, [0], "WE").tolist() == ["HT+F"]
+    assert exp_features.user_category(world, [0], {"HT", "WE", "F"}).tolist() == ["none"]
     # hiding a field the user does not show changes nothing
-    assert ex.user_category(world, [5], "F").tolist() == ["HT"]
+    assert exp_features.user_category(world, [5], "F").tolist() == ["HT"]
 
 
 def test_friend_list_visible_but_empty_is_not_shown(world):
     w = _world()
     w.users.loc[5, "friends_visible"] = True  # user 5 has no friends
-    assert ex.user_category(w, [5]).tolist() == ["HT"]
+    assert exp_features.user_category(w, [5]).tolist() == ["HT"]
     assert world.users.loc[5, "friends_visible"] == np.False_
 
 
 def test_parse_hide():
-    assert ex.parse_hide("HT+F") == frozenset({"HT", "F"})
-    assert ex.parse_hide(None) == frozenset()
+    assert exp_features.parse_hide("HT+F") == frozenset({"HT", "F"})
+    assert exp_features.parse_hide(None) == frozenset()
     with pytest.raises(ValueError, match="hide"):
-        ex.parse_hide("HT+XX")
-    assert [ex.hide_label(h) for h in ex.HIDING_SUBSETS] == [
+        exp_features.parse_hide("HT+XX")
+    assert [exp_features.hide_label(h) for h in exp_features.HIDING_SUBSETS] == [
         "", "HT", "WE", "F", "HT+WE", "HT+F", "WE+F", "HT+WE+F"
     ]
 
 
 def test_unknown_user_id(world):
     with pytest.raises(KeyError, match="user: unknown user id 99"):
-        ex.user_category(world, [0, 99])
+        exp_features.user_category(world, [0, 99])
     with pytest.raises(TypeError, match="user"):
-        ex.user_category(world, [0.5])
+        exp_features.user_category(world, [0.5])
 
 
 # --- % friends with attributes ----------------------------------------------
@@ -224,11 +231,11 @@ def test_pct_friends_with_attributes_hand_count(world):
     # user 4: friends 0, 3, 6, 9 -> all show HT or WE -> 100
     # user 9: friends 6 (WE), 7 (nothing), 4 (nothing) -> 1/3
     # user 3: friend list not visible -> 0
-    got = ex.pct_friends_with_attributes(world, [0, 4, 9, 3])
+    got = exp_features.pct_friends_with_attributes(world, [0, 4, 9, 3])
     np.testing.assert_allclose(got, [200 / 3, 100.0, 100 / 3, 0.0])
-    assert ex.pct_friends_with_attributes(world, [0], "F")[0] == 0.0
+    assert exp_features.pct_friends_with_attributes(world, [0], "F")[0] == 0.0
     # hiding the user's own HT does not change the friends' share
-    assert ex.pct_friends_with_attributes(world, [0], "HT")[0] == pytest.approx(200 / 3)
+    assert exp_features.pct_friends_with_attributes(world, [0], "HT")[0] == pytest.approx(200 / 3)
 
 
 # --- cluster confidence (Eq 9) ----------------------------------------------
@@ -237,19 +244,19 @@ def test_pct_friends_with_attributes_hand_count(world):
 def test_cluster_confidence_hand_vector():
     p = np.array([[0.1, 0.2, 0.05, 0.3, 0.25, 0.1]])
     # cluster 0: 0.35, cluster 1: 0.65
-    assert ex.cluster_confidence(p, CLUSTERS)[0] == pytest.approx(0.65)
+    assert exp_features.cluster_confidence(p, CLUSTERS)[0] == pytest.approx(0.65)
     # unnormalised row and sparse input give the same
-    assert ex.cluster_confidence(sp.csr_matrix(p * 7), CLUSTERS)[0] == pytest.approx(0.65)
+    assert exp_features.cluster_confidence(sp.csr_matrix(p * 7), CLUSTERS)[0] == pytest.approx(0.65)
     # a row of zeros gets 0, a single-place row gets 1
-    z = ex.cluster_confidence(np.array([[0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 3, 0]]), CLUSTERS)
+    z = exp_features.cluster_confidence(np.array([[0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 3, 0]]), CLUSTERS)
     assert z.tolist() == [0.0, 1.0]
 
 
 def test_cluster_confidence_bad_input():
     with pytest.raises(ValueError, match="clusters"):
-        ex.cluster_confidence(np.ones((1, 5)), CLUSTERS)
+        exp_features.cluster_confidence(np.ones((1, 5)), CLUSTERS)
     with pytest.raises(ValueError, match="negative"):
-        ex.cluster_confidence(-np.ones((1, 6)), CLUSTERS)
+        exp_features.cluster_confidence(-np.ones((1, 6)), CLUSTERS)
 
 
 @settings(max_examples=50, deadline=None)
@@ -258,7 +265,7 @@ def test_cluster_confidence_matches_loop(n_clusters, n_users, seed):
     rng = np.random.default_rng(seed)
     lab = rng.integers(0, n_clusters, 12)
     p = rng.random((n_users, 12)) * (rng.random((n_users, 12)) < 0.5)
-    got = ex.cluster_confidence(p, lab)
+    got = exp_features.cluster_confidence(p, lab)
     for i in range(n_users):
         total = p[i].sum()
         want = max(p[i][lab == c].sum() for c in np.unique(lab)) / total if total else 0.0
@@ -275,7 +282,7 @@ def test_ep_at_k_hand_count():
             "error_km": [0.0, 19.9, 20.0, 500.0, 3.0, 150.0],
         }
     )
-    ep = ex.ep_at_k(t, [20, 100, 1000], by=["category"]).set_index(["category", "k_km"])
+    ep = exp_features.ep_at_k(t, [20, 100, 1000], by=["category"]).set_index(["category", "k_km"])
     # F: errors < 20 -> 2 of 4; < 100 -> 3 of 4 (20.0 is not < 20 but is < 100); < 1000 -> 4
     assert ep.loc[("F", 20.0), "ep"] == pytest.approx(2 / 4)
     assert ep.loc[("F", 100.0), "ep"] == pytest.approx(3 / 4)
@@ -286,7 +293,7 @@ def test_ep_at_k_hand_count():
 
 def test_ep_at_k_uses_cmb_switch():
     t = pd.DataFrame({"error_prob_km": [5.0, 60.0], "error_cent_km": [30.0, 30.0]})
-    ep = ex.ep_at_k(t, [10, 39.9, 40, 50]).set_index("k_km")["ep"]
+    ep = exp_features.ep_at_k(t, [10, 39.9, 40, 50]).set_index("k_km")["ep"]
     # K < 40: prob errors (5, 60); K >= 40: cent errors (30, 30)
     assert ep.tolist() == [0.5, 0.5, 1.0, 1.0]
 
@@ -298,7 +305,7 @@ def test_ep_at_k_equals_acc_at_k_overall():
     e = rng.exponential(80, 200)
     t = pd.DataFrame({"error_km": e})
     for k in (10, 40, 100):
-        assert ex.ep_at_k(t, [k])["ep"].iloc[0] == pytest.approx(acc_at_k(e, k))
+        assert exp_features.ep_at_k(t, [k])["ep"].iloc[0] == pytest.approx(acc_at_k(e, k))
 
 
 @settings(max_examples=40, deadline=None)
@@ -306,7 +313,7 @@ def test_ep_at_k_equals_acc_at_k_overall():
        st.lists(st.floats(0.1, 3000), min_size=2, max_size=6, unique=True))
 def test_ep_at_k_is_monotone_in_k_and_counts(errors, ks):
     t = pd.DataFrame({"error_km": errors})
-    ep = ex.ep_at_k(t, ks)
+    ep = exp_features.ep_at_k(t, ks)
     assert ep["ep"].is_monotonic_increasing
     for row in ep.itertuples():
         assert row.n_exposed == sum(e < row.k_km for e in errors)
@@ -316,9 +323,9 @@ def test_ep_at_k_is_monotone_in_k_and_counts(errors, ks):
 def test_ep_at_k_bad_k():
     t = pd.DataFrame({"error_km": [1.0]})
     with pytest.raises(ValueError, match="ks"):
-        ex.ep_at_k(t, [0])
+        exp_features.ep_at_k(t, [0])
     with pytest.raises(ValueError, match="error"):
-        ex.ep_at_k(pd.DataFrame({"x": [1.0]}), [10])
+        exp_features.ep_at_k(pd.DataFrame({"x": [1.0]}), [10])
 
 
 def test_exposure_groups_binning_and_means():
@@ -330,7 +337,7 @@ def test_exposure_groups_binning_and_means():
             "error_km": [1.0, 100.0, 1.0, 1.0],
         }
     )
-    g = ex.exposure_groups(t, [10], ex.BinSpec(pct_width=5, cc_width=0.05))
+    g = exp_features.exposure_groups(t, [10], exp_features.BinSpec(pct_width=5, cc_width=0.05))
     g = g.set_index(["category", "pct_bin", "cc_bin"])
     assert g.loc[("F", 0, 6), "n_users"] == 2
     assert g.loc[("F", 0, 6), "ep"] == 0.5
@@ -349,12 +356,12 @@ def test_exposure_user_table_from_per_user(world):
             "pred_lat": 0.0, "pred_lon": 0.0, "has_la_friends": True,
         }
     )
-    t = ex.exposure_user_table(world, per_user)
+    t = exp_features.exposure_user_table(world, per_user)
     assert t["user_id"].tolist() == [0, 3]
     assert t["category"].tolist() == ["HT+WE+F", "HT+WE"]
     assert t["error_cent_km"].tolist() == [12.0, 250.0]
     with pytest.raises(ValueError, match="cluster_prob"):
-        ex.exposure_user_table(world, per_user.drop(columns="cluster_prob"))
+        exp_features.exposure_user_table(world, per_user.drop(columns="cluster_prob"))
 
 
 # --- exposure models (Tables 5-6) -------------------------------------------
@@ -362,7 +369,7 @@ def test_exposure_user_table_from_per_user(world):
 
 def test_model_names_match_reference():
     g = _groups_synthetic(n=200)
-    res = ex.evaluate_exposure_models(g, folds=3, n_estimators=10, seed=0)
+    res = exp_models.evaluate_exposure_models(g, folds=3, n_estimators=10, seed=0)
     ref = load_reference("pfli_table5_6_exposure_model.csv")
     assert res["model"].tolist() == ref["model"].tolist()
     assert (res[["mae", "rmse"]] >= 0).all().all()
@@ -371,11 +378,11 @@ def test_model_names_match_reference():
 
 def test_rdf_beats_linear_on_nonlinear_target():
     g = _groups_synthetic(n=600)
-    rdf = ex.cross_validate_exposure(g, kind="rdf", folds=5, n_estimators=30)
-    lin = ex.cross_validate_exposure(g, kind="linear", folds=5)
+    rdf = exp_models.cross_validate_exposure(g, kind="rdf", folds=5, n_estimators=30)
+    lin = exp_models.cross_validate_exposure(g, kind="linear", folds=5)
     assert rdf["mae"] < lin["mae"]
     # dropping the decisive feature hurts
-    no_cc = ex.cross_validate_exposure(
+    no_cc = exp_models.cross_validate_exposure(
         g, features=["error_distance", "user_category", "pct_friends_with_attributes"],
         folds=5, n_estimators=30,
     )
@@ -387,8 +394,8 @@ def test_linear_cv_matches_sklearn_cross_val_predict():
     from sklearn.model_selection import KFold, cross_val_predict
 
     g = _groups_synthetic(n=300)
-    res = ex.cross_validate_exposure(g, kind="linear", folds=4, seed=3)
-    x = ex.design_matrix(g)
+    res = exp_models.cross_validate_exposure(g, kind="linear", folds=4, seed=3)
+    x = exp_models.design_matrix(g)
     pred = cross_val_predict(LinearRegression(), x, g["ep"], cv=KFold(4, shuffle=True,
                                                                      random_state=3))
     pred = np.clip(pred, 0, 1)
@@ -398,47 +405,47 @@ def test_linear_cv_matches_sklearn_cross_val_predict():
 def test_grouped_cv_keeps_groups_together():
     rng = np.random.default_rng(0)
     n = 3000
-    t = pd.DataFrame({"category": rng.choice(ex.USER_CATEGORIES, n),
+    t = pd.DataFrame({"category": rng.choice(exp_features.USER_CATEGORIES, n),
                       "pct_friends_with_attributes": rng.uniform(0, 100, n),
                       "cluster_confidence": rng.uniform(0, 1, n),
                       "error_km": rng.exponential(100, n)})
-    g = ex.exposure_groups(t, [20, 100], ex.BinSpec(pct_width=25, cc_width=0.25))
-    loose = ex.cross_validate_exposure(g, folds=4, n_estimators=10, min_group_size=5)
-    strict = ex.cross_validate_exposure(g, folds=4, n_estimators=10, min_group_size=5,
+    g = exp_features.exposure_groups(t, [20, 100], exp_features.BinSpec(pct_width=25, cc_width=0.25))
+    loose = exp_models.cross_validate_exposure(g, folds=4, n_estimators=10, min_group_size=5)
+    strict = exp_models.cross_validate_exposure(g, folds=4, n_estimators=10, min_group_size=5,
                                         by_group=True)
     assert strict["n_rows"] == loose["n_rows"]
     assert strict["mae"] != loose["mae"]
-    res = ex.evaluate_exposure_models(g, folds=4, n_estimators=10, min_group_size=5,
+    res = exp_models.evaluate_exposure_models(g, folds=4, n_estimators=10, min_group_size=5,
                                       by_group=True, models=["RDF", "LinearRegression"])
     assert res["model"].tolist() == ["RDF", "LinearRegression"]
     with pytest.raises(ValueError, match="by_group"):
-        ex.cross_validate_exposure(_groups_synthetic(n=50), folds=3, by_group=True)
+        exp_models.cross_validate_exposure(_groups_synthetic(n=50), folds=3, by_group=True)
     with pytest.raises(ValueError, match="models"):
-        ex.evaluate_exposure_models(g, models=["SVM"])
+        exp_models.evaluate_exposure_models(g, models=["SVM"])
 
 
 def test_min_group_size_drops_are_counted():
     g = _groups_synthetic(n=100)
     g.loc[:9, "n_users"] = 3
-    m = ex.fit_exposure_model(g, n_estimators=5, min_group_size=10)
+    m = exp_models.fit_exposure_model(g, n_estimators=5, min_group_size=10)
     assert (m.n_rows, m.n_rows_dropped) == (90, 10)
     with pytest.raises(ValueError, match="min_group_size"):
-        ex.fit_exposure_model(g, min_group_size=1000)
+        exp_models.fit_exposure_model(g, min_group_size=1000)
 
 
 def test_unknown_feature_or_category():
     g = _groups_synthetic(n=50)
     with pytest.raises(ValueError, match="features"):
-        ex.fit_exposure_model(g, features=["age"])
+        exp_models.fit_exposure_model(g, features=["age"])
     bad = g.assign(category="HT+XX")
     with pytest.raises(ValueError, match="category"):
-        ex.fit_exposure_model(bad)
+        exp_models.fit_exposure_model(bad)
 
 
 def test_models_are_seeded():
     g = _groups_synthetic(n=200)
-    a = ex.cross_validate_exposure(g, folds=3, n_estimators=10, seed=5)
-    b = ex.cross_validate_exposure(g, folds=3, n_estimators=10, seed=5)
+    a = exp_models.cross_validate_exposure(g, folds=3, n_estimators=10, seed=5)
+    b = exp_models.cross_validate_exposure(g, folds=3, n_estimators=10, seed=5)
     assert a == b
 
 
@@ -446,7 +453,7 @@ def test_models_are_seeded():
 
 
 def test_features_through_pfli(world):
-    f = ex.exposure_features(world, StandInPFLI(), CLUSTERS, [0, 3, 7]).set_index("user_id")
+    f = exp_estimator.exposure_features(world, StandInPFLI(), CLUSTERS, [0, 3, 7]).set_index("user_id")
     # user 0: HT Evry, WE site Evry, LA friends 1 (Paris), 2 (Evry), 4 (Beijing)
     # -> votes Paris 1, Evry 3, Beijing 1 -> CC = 4/5
     assert f.loc[0, "cluster_confidence"] == pytest.approx(0.8)
@@ -455,25 +462,25 @@ def test_features_through_pfli(world):
     # user 7: nothing -> uniform prior -> 0.5
     assert f.loc[7, "cluster_confidence"] == pytest.approx(0.5)
     # hiding WE + F of user 0 leaves only the hometown vote
-    h = ex.exposure_features(world, StandInPFLI(), CLUSTERS, [0], "WE+F")
+    h = exp_estimator.exposure_features(world, StandInPFLI(), CLUSTERS, [0], "WE+F")
     assert h["cluster_confidence"].iloc[0] == pytest.approx(1.0)
     assert h["category"].iloc[0] == "HT"
 
 
 def test_hiding_everything_equals_user_who_shows_nothing(estimator, world):
-    hidden = ex.exposure_features(world, StandInPFLI(), CLUSTERS, [0], "HT+WE+F")
-    nothing = ex.exposure_features(world, StandInPFLI(), CLUSTERS, [7])
+    hidden = exp_estimator.exposure_features(world, StandInPFLI(), CLUSTERS, [0], "HT+WE+F")
+    nothing = exp_estimator.exposure_features(world, StandInPFLI(), CLUSTERS, [7])
     cols = ["category", "pct_friends_with_attributes", "cluster_confidence"]
     assert hidden[cols].to_dict("records") == nothing[cols].to_dict("records")
-    rep0 = ex.exposure_report(0, 100, estimator=estimator)
-    rep7 = ex.exposure_report(7, 100, estimator=estimator)
+    rep0 = exp_estimator.exposure_report(0, 100, estimator=estimator)
+    rep7 = exp_estimator.exposure_report(7, 100, estimator=estimator)
     all_hidden = rep0.variants.set_index("hide").loc["HT+WE+F"]
     assert all_hidden["exposure_probability"] == pytest.approx(
         rep7.current["exposure_probability"]
     )
     assert all_hidden["risk_level"] == rep7.current["risk_level"]
     # a profile that shows nothing is the same too
-    prof = ex.exposure_report({"hometown": None, "work": None, "friends": None}, 100,
+    prof = exp_estimator.exposure_report({"hometown": None, "work": None, "friends": None}, 100,
                               estimator=estimator)
     assert prof.current["exposure_probability"] == pytest.approx(
         rep7.current["exposure_probability"]
@@ -481,7 +488,7 @@ def test_hiding_everything_equals_user_who_shows_nothing(estimator, world):
 
 
 def test_report_has_eight_variants(estimator):
-    rep = ex.exposure_report(0, 100, estimator=estimator, target_level=1)
+    rep = exp_estimator.exposure_report(0, 100, estimator=estimator, target_level=1)
     v = rep.variants
     assert len(v) == 8
     assert v["setting"].iloc[0] == "current (HT+WE+F)"
@@ -491,7 +498,7 @@ def test_report_has_eight_variants(estimator):
     assert rep.table8().columns.tolist() == ["setting", "exposure_probability", "risk_level"]
     assert isinstance(rep.advice(), str)
     # user 5 shows only HT: hiding F changes nothing
-    rep5 = ex.exposure_report(5, 20, estimator=estimator).variants.set_index("hide")
+    rep5 = exp_estimator.exposure_report(5, 20, estimator=estimator).variants.set_index("hide")
     assert rep5.loc["F", "n_changed"] == 0
     assert rep5.loc["F", "exposure_probability"] == rep5.loc["", "exposure_probability"]
 
@@ -505,37 +512,37 @@ def test_smallest_change_prefers_fewest_fields():
             "exposure_probability": [0.967, 0.936, 0.503, 0.944, 0.073, 0.9, 0.456, 0.05],
         }
     )
-    v["risk_level"] = ex.risk_levels(v["exposure_probability"])
-    assert ex.smallest_change(v, 5)["hide"] == ""
-    assert ex.smallest_change(v, 3)["hide"] == "WE"
-    assert ex.smallest_change(v, 2)["hide"] == "HT+WE"  # tie on 2 fields: lowest EP
-    assert ex.smallest_change(v, 1)["hide"] == "HT+WE"
-    assert ex.smallest_change(v[v["exposure_probability"] > 0.3], 1) is None
+    v["risk_level"] = risk.risk_levels(v["exposure_probability"])
+    assert exp_estimator.smallest_change(v, 5)["hide"] == ""
+    assert exp_estimator.smallest_change(v, 3)["hide"] == "WE"
+    assert exp_estimator.smallest_change(v, 2)["hide"] == "HT+WE"  # tie on 2 fields: lowest EP
+    assert exp_estimator.smallest_change(v, 1)["hide"] == "HT+WE"
+    assert exp_estimator.smallest_change(v[v["exposure_probability"] > 0.3], 1) is None
 
 
 def test_report_bad_input(estimator):
     with pytest.raises(KeyError, match="user"):
-        ex.exposure_report(10_000, 100, estimator=estimator)
+        exp_estimator.exposure_report(10_000, 100, estimator=estimator)
     with pytest.raises(ValueError, match="k_km"):
-        ex.exposure_report(0, 0, estimator=estimator)
+        exp_estimator.exposure_report(0, 0, estimator=estimator)
     with pytest.raises(ValueError, match="k_km"):
-        ex.exposure_report(0, -5.0, estimator=estimator)
+        exp_estimator.exposure_report(0, -5.0, estimator=estimator)
     with pytest.raises(ValueError, match="hometown"):
-        ex.exposure_report({"hometown": "Atlantis"}, 100, estimator=estimator)
+        exp_estimator.exposure_report({"hometown": "Atlantis"}, 100, estimator=estimator)
     with pytest.raises(ValueError, match="hometown"):
-        ex.exposure_report({"hometown": 99}, 100, estimator=estimator)
+        exp_estimator.exposure_report({"hometown": 99}, 100, estimator=estimator)
     with pytest.raises(ValueError, match="work"):
-        ex.exposure_report({"work": 7}, 100, estimator=estimator)
+        exp_estimator.exposure_report({"work": 7}, 100, estimator=estimator)
     with pytest.raises(ValueError, match="friends"):
-        ex.exposure_report({"friends": [0, 123]}, 100, estimator=estimator)
+        exp_estimator.exposure_report({"friends": [0, 123]}, 100, estimator=estimator)
     with pytest.raises(KeyError, match="age"):
-        ex.exposure_report({"age": 30}, 100, estimator=estimator)
+        exp_estimator.exposure_report({"age": 30}, 100, estimator=estimator)
 
 
 def test_profile_equal_to_a_user_gives_the_same_features(estimator, world):
     # user 3 has HT Beijing (3), WE PKU (1), no visible friends
-    prof = ex.exposure_report({"hometown": "Beijing", "work": 1}, 20, estimator=estimator)
-    rep3 = ex.exposure_report(3, 20, estimator=estimator)
+    prof = exp_estimator.exposure_report({"hometown": "Beijing", "work": 1}, 20, estimator=estimator)
+    rep3 = exp_estimator.exposure_report(3, 20, estimator=estimator)
     cols = ["category", "pct_friends_with_attributes", "cluster_confidence",
             "exposure_probability", "risk_level"]
     assert prof.variants[cols].to_dict("records") == rep3.variants[cols].to_dict("records")
@@ -544,30 +551,30 @@ def test_profile_equal_to_a_user_gives_the_same_features(estimator, world):
 
 
 def test_profile_with_friends(world):
-    w2, uid = ex.world_with_profile(world, {"friends": [1, 4], "hometown": 0})
+    w2, uid = profile.world_with_profile(world, {"friends": [1, 4], "hometown": 0})
     assert uid == 10 and w2.adjacency.shape == (11, 11)
     assert w2.adjacency[10].indices.tolist() == [1, 4]
     assert (w2.adjacency != w2.adjacency.T).nnz == 0
-    assert ex.user_category(w2, [10]).tolist() == ["HT+F"]
+    assert exp_features.user_category(w2, [10]).tolist() == ["HT+F"]
     assert w2.edges.shape == (len(world.edges) + 2, 2)
 
 
 def test_pick_cases_contract(estimator):
-    cases = ex.pick_cases(estimator, range(10), ks=(100, 20), per_level=2, seed=0)
+    cases = exp_estimator.pick_cases(estimator, range(10), ks=(100, 20), per_level=2, seed=0)
     assert cases.columns.tolist() == [
         "user", "category", "cluster_confidence", "error_distance_km",
         "pct_friends_with_attributes", "exposure_probability", "risk_level",
     ]
     assert set(cases["error_distance_km"]) <= {100.0, 20.0}
-    assert (ex.risk_levels(cases["exposure_probability"]) == cases["risk_level"]).all()
-    again = ex.pick_cases(estimator, range(10), ks=(100, 20), per_level=2, seed=0)
+    assert (risk.risk_levels(cases["exposure_probability"]) == cases["risk_level"]).all()
+    again = exp_estimator.pick_cases(estimator, range(10), ks=(100, 20), per_level=2, seed=0)
     pd.testing.assert_frame_equal(cases, again)
 
 
 def test_check_guidelines_runs(estimator):
-    wi = ex.what_if(estimator, range(10), 100)
+    wi = exp_estimator.what_if(estimator, range(10), 100)
     assert len(wi) == 80
-    g = ex.check_guidelines(wi)
+    g = exp_estimator.check_guidelines(wi)
     assert g["guideline"].tolist() == [1, 2, 3]
     assert g["holds"].dtype == bool
 
@@ -577,25 +584,25 @@ def test_reliability_table_counts(estimator):
                       "pct_friends_with_attributes": [50.0, 0.0, 0.0],
                       "cluster_confidence": [0.9, 0.1, 0.1],
                       "error_km": [1.0, 500.0, 5.0]})
-    r = ex.reliability_table(estimator.model, t, 100)
+    r = exp_estimator.reliability_table(estimator.model, t, 100)
     assert r["risk_level"].tolist() == [1, 2, 3, 4, 5]
     assert r["n_users"].sum() == 3
     pred = estimator.model.predict(t.assign(k_km=100.0))
-    lv = ex.risk_levels(pred)
+    lv = risk.risk_levels(pred)
     row = r.set_index("risk_level").loc[lv[0]]
     hits = (t["error_km"] < 100).to_numpy()[lv == lv[0]]
     assert row["observed_share"] == pytest.approx(hits.mean())
 
 
 def test_pick_report_user_and_book_vs_paper(estimator):
-    uid = ex.pick_report_user(estimator, range(10), 100)
-    assert ex.user_category(estimator.world, [uid]).tolist() == ["HT+WE+F"]
-    rep = ex.exposure_report(uid, 100, estimator=estimator)
-    models = ex.evaluate_exposure_models(_groups_synthetic(n=120), folds=3, n_estimators=5)
+    uid = exposure_report.pick_report_user(estimator, range(10), 100)
+    assert exp_features.user_category(estimator.world, [uid]).tolist() == ["HT+WE+F"]
+    rep = exp_estimator.exposure_report(uid, 100, estimator=estimator)
+    models = exp_models.evaluate_exposure_models(_groups_synthetic(n=120), folds=3, n_estimators=5)
     t = pd.DataFrame({"category": ["WE", "HT+WE"], "error_km": [1.0, 300.0]})
-    ep_cat = ex.ep_at_k(t, [20, 100], by=["category"])
-    guide = ex.check_guidelines(ex.what_if(estimator, range(10), 100))
-    cmp_ = ex.book_vs_paper(models, ep_cat, rep, guide)
+    ep_cat = exp_features.ep_at_k(t, [20, 100], by=["category"])
+    guide = exp_estimator.check_guidelines(exp_estimator.what_if(estimator, range(10), 100))
+    cmp_ = exposure_report.book_vs_paper(models, ep_cat, rep, guide)
     assert cmp_.columns.tolist() == ["quantity", "paper", "book"]
     assert len(cmp_) == 12 + 6 + 2 + 3
     assert cmp_["paper"].notna().all()
@@ -604,8 +611,8 @@ def test_pick_report_user_and_book_vs_paper(estimator):
 def test_inputs_not_mutated(world):
     before = world.users.copy()
     adj = world.adjacency.copy()
-    ex.exposure_features(world, StandInPFLI(), CLUSTERS, [0, 1], "HT+F")
-    ex.world_with_profile(world, {"friends": [0]})
+    exp_estimator.exposure_features(world, StandInPFLI(), CLUSTERS, [0, 1], "HT+F")
+    profile.world_with_profile(world, {"friends": [0]})
     pd.testing.assert_frame_equal(world.users, before)
     assert (world.adjacency != adj).nnz == 0
 
@@ -620,7 +627,7 @@ def test_plots_return_figures():
     n = 400
     t = pd.DataFrame(
         {
-            "category": rng.choice(ex.USER_CATEGORIES, n),
+            "category": rng.choice(exp_features.USER_CATEGORIES, n),
             "pct_friends_with_attributes": rng.uniform(0, 40, n),
             "cluster_confidence": rng.uniform(0, 1, n),
             "error_prob_km": rng.exponential(60, n),
@@ -628,9 +635,9 @@ def test_plots_return_figures():
         }
     )
     for fig in (
-        ex.plot_ep_by_category(t, [20, 100]),
-        ex.plot_ep_by_friends(t, [20, 100], min_users=1),
-        ex.plot_ep_by_confidence(t, [20, 100], min_users=1),
+        exposure_report.plot_ep_by_category(t, [20, 100]),
+        exposure_report.plot_ep_by_friends(t, [20, 100], min_users=1),
+        exposure_report.plot_ep_by_confidence(t, [20, 100], min_users=1),
     ):
         assert fig.axes
         plt.close(fig)
@@ -641,25 +648,21 @@ def test_plots_return_figures():
 
 @pytest.fixture(scope="module")
 def real():
-    pfli = pytest.importorskip("homelib.pfli")
-    social = pytest.importorskip("homelib.worlds.social")
-    w = social.build_social_world(
-        social.SocialConfig(n_users=400, n_places=30, n_multi_orgs=3), seed=1
-    )
-    model = pfli.fit_pfli(w, config=pfli.PFLIConfig(train_users=200), seed=0)
-    clusters = pfli.cluster_places(w.places["lat"], w.places["lon"], 100.0)
+    w = build_social_world(SocialConfig(n_users=400, n_places=30, n_multi_orgs=3), seed=1)
+    model = fit_pfli(w, config=PFLIConfig(train_users=200), seed=0)
+    clusters = cluster_places(w.places["lat"], w.places["lon"], 100.0)
     groups = _groups_synthetic(n=200)
-    est = ex.ExposureEstimator(w, model, clusters, ex.fit_exposure_model(groups, n_estimators=10))
+    est = exp_estimator.ExposureEstimator(w, model, clusters, exp_models.fit_exposure_model(groups, n_estimators=10))
     return w, model, clusters, est
 
 
 def test_real_hiding_everything_equals_showing_nothing(real):
     w, model, clusters, est = real
     ln = np.flatnonzero(~w.users["current_visible"].to_numpy())
-    cats = ex.user_category(w, ln)
+    cats = exp_features.user_category(w, ln)
     uid = int(ln[cats == "HT+WE+F"][0])
-    rep = ex.exposure_report(uid, 100, estimator=est)
-    nothing = ex.exposure_report({"hometown": None, "work": None, "friends": None}, 100,
+    rep = exp_estimator.exposure_report(uid, 100, estimator=est)
+    nothing = exp_estimator.exposure_report({"hometown": None, "work": None, "friends": None}, 100,
                                  estimator=est)
     hidden = rep.variants.set_index("hide").loc["HT+WE+F"]
     cols = ["category", "pct_friends_with_attributes", "cluster_confidence",
@@ -670,27 +673,26 @@ def test_real_hiding_everything_equals_showing_nothing(real):
     # and a real user who shows nothing, if any
     none_users = ln[cats == "none"]
     if none_users.size:
-        other = ex.exposure_report(int(none_users[0]), 100, estimator=est).current
+        other = exp_estimator.exposure_report(int(none_users[0]), 100, estimator=est).current
         assert other["cluster_confidence"] == pytest.approx(hidden["cluster_confidence"])
 
 
 def test_real_cluster_confidence_matches_select_locations(real):
-    pfli = pytest.importorskip("homelib.pfli")
     w, model, clusters, _ = real
     users = np.arange(0, 400, 7)
     scores = model.score(w, users)
-    sel = pfli.select_locations(scores, w.places, clusters, "prob")
-    np.testing.assert_allclose(ex.cluster_confidence(scores, clusters), sel["cluster_prob"])
+    sel = select_locations(scores, w.places, clusters, "prob")
+    np.testing.assert_allclose(exp_features.cluster_confidence(scores, clusters), sel["cluster_prob"])
 
 
 def test_real_profile_equals_ln_user(real):
     w, model, clusters, est = real
     ln = np.flatnonzero(~w.users["current_visible"].to_numpy())
-    uid = int(ln[(ex.user_category(w, ln) == "HT+WE+F")][0])
+    uid = int(ln[(exp_features.user_category(w, ln) == "HT+WE+F")][0])
     u = w.users.iloc[uid]
     prof = {"hometown": int(u.hometown), "work": int(u.work),
             "friends": w.adjacency[uid].indices.tolist()}
-    a = ex.exposure_report(uid, 20, estimator=est).variants
-    b = ex.exposure_report(prof, 20, estimator=est).variants
+    a = exp_estimator.exposure_report(uid, 20, estimator=est).variants
+    b = exp_estimator.exposure_report(prof, 20, estimator=est).variants
     cols = ["category", "cluster_confidence", "exposure_probability", "risk_level"]
     pd.testing.assert_frame_equal(a[cols], b[cols], check_exact=False, atol=1e-9)

@@ -1,4 +1,4 @@
-"""Tests of the H2SEA feature table (homelib.features), on hand-checkable toy cases."""
+"""Tests of the H2SEA feature table (homelib.h2sea.features), on hand-checkable toy cases."""
 
 import dataclasses
 
@@ -6,9 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from homelib import features as F
-from homelib.sources import POI_CATEGORIES, simulate_sources
-from homelib.worlds.survey import SurveyConfig, simulate_survey
+from homelib.h2sea import features, sources
+from homelib.h2sea import simulated as h2sea_sim
+from homelib.h2sea.collection import simulate_sources
+from homelib.h2sea.sources import POI_CATEGORIES
+from homelib.h2sea.world import SurveyConfig, simulate_survey
 
 KM = 1 / 111.2  # degrees of latitude per km
 
@@ -18,11 +20,11 @@ def tiny():
     w = simulate_survey(SurveyConfig(provinces=("Zhejiang",), years=(2015,),
                                      households_per_village=3), seed=5)
     s = simulate_sources(w, seed=5)
-    return w, s, F.dataset_from_world(w, s)
+    return w, s, h2sea_sim.dataset_from_world(w, s)
 
 
 def test_stats_of_prices_hand_case():
-    s = F.stats_of_prices([[1.0, 2.0, 6.0]]).iloc[0]
+    s = features.stats_of_prices([[1.0, 2.0, 6.0]]).iloc[0]
     assert s.tolist() == [3.0, 3.0, 2.0, 6.0, 1.0, pytest.approx(np.std([1, 2, 6]))]
 
 
@@ -30,7 +32,7 @@ def test_price_features_three_rules():
     listings = pd.DataFrame({"lat": [0.0, 1 * KM, 20 * KM], "lon": [0.0, 0.0, 0.0],
                              "price": [100.0, 300.0, 50.0]})
     homes_lat = np.array([0.0, 15 * KM, 60 * KM])  # within 2 km of two; 5 km from one; none in 10
-    f = F.price_features(homes_lat, np.zeros(3), ["A", "A", "A"], listings,
+    f = features.price_features(homes_lat, np.zeros(3), ["A", "A", "A"], listings,
                          pd.Series({"A": 999.0}), "hp")
     # home 0: 2 listings within 2 km
     assert f.loc[0, ["hp_count", "hp_mean", "hp_median", "hp_max", "hp_min", "hp_std"]].tolist() \
@@ -44,26 +46,26 @@ def test_price_features_three_rules():
 
 def test_price_features_exactly_at_the_radius_edges():
     listings = pd.DataFrame({"lat": [9.99 * KM], "lon": [0.0], "price": [7.0]})
-    f = F.price_features([0.0], [0.0], ["A"], listings, pd.Series({"A": 1.0}), "rp")
+    f = features.price_features([0.0], [0.0], ["A"], listings, pd.Series({"A": 1.0}), "rp")
     assert f.rp_fill_nearest.iloc[0] == 1.0 and f.rp_mean.iloc[0] == 7.0
 
 
 def test_price_features_unknown_city_raises():
     with pytest.raises(KeyError, match="no published average for city 'B'"):
-        F.price_features([0.0], [0.0], ["B"], pd.DataFrame({"lat": [], "lon": [], "price": []}),
+        features.price_features([0.0], [0.0], ["B"], pd.DataFrame({"lat": [], "lon": [], "price": []}),
                          pd.Series({"A": 1.0}), "hp")
 
 
 def test_statistics_fallbacks():
     homes = pd.DataFrame({"city": ["A", "A", "B"], "county": ["a1", "a2", "b1"],
                           "town": ["t", "u", "v"]})
-    years = list(F.YEARS) if hasattr(F, "YEARS") else list(range(2012, 2018))
+    years = list(sources.YEARS)
     ci = pd.concat([pd.DataFrame({"city": "A", "county": "a1", "year": years, "income": 100.0}),
                     pd.DataFrame({"city": "A", "county": "a3", "year": years, "income": 200.0}),
                     pd.DataFrame({"city": "C", "county": "c1", "year": years, "income": 600.0})])
     ts = pd.DataFrame({"city": "A", "county": "a1", "town": "t", "year": years,
                        "budget": [1.0, 2, 3, 4, 5, 60], "tax": np.nan})
-    f = F.statistics_features(homes, ci, ts)
+    f = features.statistics_features(homes, ci, ts)
     assert f.county_income_2012.tolist() == [100.0, 150.0, 300.0]  # own, city mean, all mean
     assert f.county_income_fill_city.tolist() == [0.0, 1.0, 1.0]
     assert f.town_budget_2017.tolist() == [60.0, 60.0, 60.0]  # own; city median; overall median
@@ -77,7 +79,7 @@ def test_poi_ratio_eq2_by_hand():
     a, b = codes.iloc[0], codes.iloc[1]
     pois = pd.DataFrame({"lat": [0.0, 0.0, 0.0, 0.0, 1.0], "lon": [0.0] * 4 + [1.0],
                          "category": [a, a, a, b, b]})
-    f = F.poi_features([0.0, 1.0, 5.0], [0.0, 1.0, 5.0], pois)
+    f = features.poi_features([0.0, 1.0, 5.0], [0.0, 1.0, 5.0], pois)
     # overall: a 3/5, b 2/5; home 0: a 3/4, b 1/4; home 1: b only
     assert f.loc[0, f"poi_{a}"] == pytest.approx((3 / 4) / (3 / 5))
     assert f.loc[0, f"poi_{b}"] == pytest.approx((1 / 4) / (2 / 5))
@@ -88,7 +90,7 @@ def test_poi_ratio_eq2_by_hand():
 
 def test_poi_unknown_code_raises():
     with pytest.raises(KeyError, match="unknown category"):
-        F.poi_features([0.0], [0.0], pd.DataFrame({"lat": [0.0], "lon": [0.0],
+        features.poi_features([0.0], [0.0], pd.DataFrame({"lat": [0.0], "lon": [0.0],
                                                    "category": ["x/y"]}))
 
 
@@ -96,7 +98,7 @@ def test_categorical_names_are_qualified():
     h = pd.DataFrame({"zip_code": ["050000", "075000"], "province": ["Hebei"] * 2,
                       "city": ["石家庄市", "张家口市"], "county": ["桥东区", "桥东区"],
                       "town": ["t", "t"], "street": ["s", "s"], "urban_type": ["rural"] * 2})
-    c = F.categorical_features(h)
+    c = features.categorical_features(h)
     assert c.county.nunique() == 2 and c.street.nunique() == 2
     assert all(str(c[k].dtype) == "category" for k in c)
 
@@ -105,11 +107,11 @@ def test_dataset_contract(tiny):
     w, s, ds = tiny
     X = ds.X
     assert X.index.name == "person_id" and X.index.equals(ds.y.index)
-    cont = [c for c in X if c not in F.CATEGORICAL]
+    cont = [c for c in X if c not in features.CATEGORICAL]
     assert not X[cont].isna().any().any()
     assert all(X[c].dtype == float for c in cont)
-    assert all(str(X[c].dtype) == "category" for c in F.CATEGORICAL)
-    assert list(ds.y.columns) == list(F.TASKS) and all(str(d) == "Int64" for d in ds.y.dtypes)
+    assert all(str(X[c].dtype) == "category" for c in features.CATEGORICAL)
+    assert list(ds.y.columns) == list(features.TASKS) and all(str(d) == "Int64" for d in ds.y.dtypes)
     assert list(ds.schema.column) == list(X.columns)
     assert set(ds.schema.kind) == {"continuous", "categorical"}
     for fam, cols in ds.families.items():
@@ -129,7 +131,7 @@ def test_features_never_read_a_persons_own_attributes(tiny):
     cols = ["personal_income", "family_income", "education", "occupation", "z",
             "own_home_price", "housing_type", "income_monthly"]
     p[cols] = p[cols].iloc[rng.permutation(len(p))].to_numpy()
-    ds2 = F.dataset_from_world(dataclasses.replace(w, people=p), s)
+    ds2 = h2sea_sim.dataset_from_world(dataclasses.replace(w, people=p), s)
     pd.testing.assert_frame_equal(ds.X, ds2.X)
     assert not ds.meta.own_home_price.equals(ds2.meta.own_home_price)
 
@@ -137,39 +139,39 @@ def test_features_never_read_a_persons_own_attributes(tiny):
 def test_h2sea_dataset_is_cached(tmp_path, monkeypatch):
     monkeypatch.setenv("HOMELIB_ROOT", str(tmp_path))
     kw = dict(provinces=["Zhejiang"], years=[2015])
-    a = F.h2sea_dataset(scale=0.05, seed=2, **kw)
+    a = h2sea_sim.h2sea_dataset(scale=0.05, seed=2, **kw)
     assert list((tmp_path / "data" / "cache").glob("h2sea_dataset-*.pkl"))
-    b = F.h2sea_dataset(scale=0.05, seed=2, **kw)
+    b = h2sea_sim.h2sea_dataset(scale=0.05, seed=2, **kw)
     pd.testing.assert_frame_equal(a.X, b.X)
     with pytest.raises(KeyError, match="unknown world parameter"):
-        F.h2sea_dataset(scale=0.05, seed=2, sortin_strength=1.0)
+        h2sea_sim.h2sea_dataset(scale=0.05, seed=2, sortin_strength=1.0)
     with pytest.raises(ValueError, match="scale"):
-        F.h2sea_dataset(scale=0.0)
+        h2sea_sim.h2sea_dataset(scale=0.0)
 
 
 def test_feature_columns_match_the_built_table(tiny):
     _, _, ds = tiny
-    assert list(ds.X.columns) == F.feature_columns()
+    assert list(ds.X.columns) == features.feature_columns()
 
 
 def test_load_feature_table_round_trip_and_errors(tiny, tmp_path):
     _, _, ds = tiny
     path = tmp_path / "X.csv"
     ds.X.reset_index().to_csv(path, index=False)
-    X, bad = F.load_feature_table(path)
+    X, bad = features.load_feature_table(path)
     assert len(bad) == 0 and X.shape == ds.X.shape
     np.testing.assert_allclose(X.hp_mean.to_numpy(), ds.X.hp_mean.to_numpy())
-    raw = ds.X.reset_index().astype({c: object for c in F.CATEGORICAL})
+    raw = ds.X.reset_index().astype({c: object for c in features.CATEGORICAL})
     with pytest.raises(ValueError, match=r"missing column\(s\) \['poi_count'\]"):
-        F.load_feature_table(raw.drop(columns="poi_count"))
+        features.load_feature_table(raw.drop(columns="poi_count"))
     dup = raw.copy()
     dup.loc[1, "person_id"] = dup.loc[0, "person_id"]
     with pytest.raises(ValueError, match=r"column 'person_id', row 1, .*duplicate"):
-        F.load_feature_table(dup)
+        features.load_feature_table(dup)
     odd = raw.copy()
     odd.loc[2, "urban_type"] = "suburb"
     odd.loc[3, "hp_fill_city"] = 2.0
     with pytest.raises(ValueError, match=r"column 'hp_fill_city', row 3, value 2.0"):
-        F.load_feature_table(odd)
-    X2, bad2 = F.load_feature_table(odd, drop_invalid=True)
+        features.load_feature_table(odd)
+    X2, bad2 = features.load_feature_table(odd, drop_invalid=True)
     assert len(X2) == len(raw) - 2 and set(bad2.row) == {2, 3}

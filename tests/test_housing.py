@@ -1,4 +1,4 @@
-"""Tests of homelib.housing: Pearson r and its interval, the Sec 6 table."""
+"""Tests of homelib.h2sea.housing: Pearson r and its interval, the Sec 6 table."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from homelib import housing as hs
+from homelib.h2sea import housing
 
 
 def test_correlation_matches_scipy_and_fisher_by_hand():
     rng = np.random.default_rng(0)
     x = rng.normal(size=50)
     y = 0.5 * x + rng.normal(size=50)
-    c = hs.correlation(x, y)
+    c = housing.correlation(x, y)
     ref = stats.pearsonr(x, y)
     assert c["pearson_r"] == pytest.approx(ref.statistic)
     assert c["p_value"] == pytest.approx(ref.pvalue)
@@ -28,10 +28,10 @@ def test_correlation_matches_scipy_and_fisher_by_hand():
 
 
 def test_correlation_drops_nan_and_small_n():
-    c = hs.correlation([1, 2, np.nan, 4, 5], [1, 2, 3, np.nan, 6])
+    c = housing.correlation([1, 2, np.nan, 4, 5], [1, 2, 3, np.nan, 6])
     assert c["n"] == 3 and np.isnan(c["pearson_r"])
     with pytest.raises(ValueError, match="same length"):
-        hs.correlation([1, 2], [1, 2, 3])
+        housing.correlation([1, 2], [1, 2, 3])
 
 
 @settings(max_examples=30, deadline=None)
@@ -39,7 +39,7 @@ def test_correlation_drops_nan_and_small_n():
 def test_interval_contains_r(n, seed):
     rng = np.random.default_rng(seed)
     x, y = rng.normal(size=n), rng.normal(size=n)
-    c = hs.correlation(x, y)
+    c = housing.correlation(x, y)
     assert c["ci_low"] <= c["pearson_r"] <= c["ci_high"]
     assert -1 <= c["ci_low"] and c["ci_high"] <= 1
 
@@ -61,8 +61,8 @@ def _toy(n=200, seed=0):
 
 def test_table_contract_and_commercial_split():
     X, y, meta = _toy()
-    t = hs.housing_income_correlations(X, y, meta, min_city_n=10)
-    assert list(t.columns[:6]) == hs.CORRELATION_COLUMNS
+    t = housing.housing_income_correlations(X, y, meta, min_city_n=10)
+    assert list(t.columns[:6]) == housing.CORRELATION_COLUMNS
     s = t.set_index("scope")
     assert s.loc["own_price_exact:commercial", "pearson_r"] > s.loc["own_price_exact:noncommercial", "pearson_r"]
     assert "city_level_2km:Harbin" in s.index
@@ -74,9 +74,9 @@ def test_table_contract_and_commercial_split():
 def test_table_bad_input():
     X, y, meta = _toy()
     with pytest.raises(KeyError, match="commercial"):
-        hs.housing_income_correlations(X, y, meta.drop(columns="commercial"))
+        housing.housing_income_correlations(X, y, meta.drop(columns="commercial"))
     with pytest.raises(KeyError, match="price"):
-        hs.housing_income_correlations(X, y, meta, price="nope")
+        housing.housing_income_correlations(X, y, meta, price="nope")
 
 
 def test_sweep_uses_builder():
@@ -90,7 +90,7 @@ def test_sweep_uses_builder():
         d.X, d.y, d.meta = X, y, meta
         return d
 
-    sw = hs.price_link_sweep([0.0, 1.0], build)
+    sw = housing.price_link_sweep([0.0, 1.0], build)
     assert sorted(set(sw.commercial_price_link)) == [0.0, 1.0]
     assert {"china_level_2km", "china_exact_2km", "own_price_exact:commercial"} <= set(sw.scope)
 
@@ -101,7 +101,7 @@ def test_p_value_matches_statsmodels_ols():
     rng = np.random.default_rng(3)
     x = rng.normal(size=80)
     y = 0.3 * x + rng.normal(size=80)
-    c = hs.correlation(x, y)
+    c = housing.correlation(x, y)
     zx, zy = (x - x.mean()) / x.std(), (y - y.mean()) / y.std()
     fit = sm.OLS(zy, sm.add_constant(zx)).fit()
     assert fit.params[1] == pytest.approx(c["pearson_r"], rel=1e-9)  # slope of z-scores = r

@@ -1,4 +1,4 @@
-"""Tests of homelib.models: shapes, masking, the FM term, the loss, bad input, learning."""
+"""Tests of homelib.h2sea.models: shapes, masking, the FM term, the loss, bad input, learning."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from synthetic import synthetic_dataset
 
-from homelib.evaluation import TASKS, stratified_split, synthetic_dataset
-from homelib.models import (
+from homelib.h2sea.models import (
     METHODS,
     FMEmbeddingNet,
     TabularEncoder,
@@ -19,6 +19,7 @@ from homelib.models import (
     paper_class_weights,
     validate_labels,
 )
+from homelib.h2sea.protocol import TASKS, stratified_split
 
 torch.set_num_threads(1)
 
@@ -282,7 +283,7 @@ def _test_scores(ds, method, seed=0, **params):
     tr, va, te = parts["train"], parts["val"], parts["test"]
     m = make_model(method, seed=seed, **params) if method != "POP" else make_model(method)
     m.fit(ds.X.iloc[tr], ds.y.iloc[tr], ds.X.iloc[va], ds.y.iloc[va])
-    from homelib.evaluation import evaluate_model
+    from homelib.h2sea.protocol import evaluate_model
     return evaluate_model(m, ds.X.iloc[te], ds.y.iloc[te]).set_index("task")
 
 
@@ -306,7 +307,7 @@ def test_h2sea_does_not_beat_pop_without_signal():
 @pytest.mark.parametrize("interactions", [True, False])
 @pytest.mark.parametrize(("n_cont", "n_cat"), [(7, 0), (7, 2), (0, 2)])
 def test_folded_first_layer_equals_dense_on_shared_embedding(interactions, n_cont, n_cat):
-    from homelib.models import FMEmbeddingNet
+    from homelib.h2sea.models import FMEmbeddingNet
 
     torch.manual_seed(0)
     cards = [3, 5][:n_cat]

@@ -9,20 +9,11 @@ from hypothesis import strategies as st
 from scipy.cluster.hierarchy import fcluster, linkage
 
 from homelib.geo import pairwise_haversine_km
-from homelib.pfli import (
-    METHODS,
-    PFLIConfig,
-    acc_table,
-    aed_table,
-    cluster_medoids,
-    cluster_places,
-    evaluate_pfli,
-    fit_pfli,
-    indication_matrix,
-    select_locations,
-    similarity_matrix,
-)
-from homelib.worlds.social import SocialConfig, build_social_world, world_from_tables
+from homelib.pfli.clusters import cluster_medoids, cluster_places, select_locations
+from homelib.pfli.data import world_from_tables
+from homelib.pfli.evaluation import METHODS, acc_table, aed_table, evaluate_pfli
+from homelib.pfli.model import PFLIConfig, fit_pfli, indication_matrix, similarity_matrix
+from homelib.pfli.world import SocialConfig, build_social_world
 
 PLACES = pd.DataFrame({"place_id": [0, 1, 2], "name": ["Paris", "Evry", "Lyon"],
                        "lat": [48.8566, 48.6333, 45.764], "lon": [2.3522, 2.45, 4.8357]})

@@ -1,17 +1,11 @@
-"""Tests of homelib.worlds.social: the simulated Facebook-like world."""
+"""Tests of homelib.pfli.world: the simulated Facebook-like world."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from homelib.worlds.social import (
-    SocialConfig,
-    backstrom_p,
-    build_social_world,
-    calibration_table,
-    friend_distance_km,
-    world_from_tables,
-)
+from homelib.pfli.data import friend_distance_km, world_from_tables
+from homelib.pfli.world import SocialConfig, backstrom_p, build_social_world, calibration_table
 
 SMALL = SocialConfig(n_users=1500, n_places=60, n_multi_orgs=4)
 
@@ -133,7 +127,7 @@ def test_loader_rejects_bad_places_and_users():
 
 
 def test_read_social_world_roundtrip(tmp_path):
-    from homelib.worlds.social import read_social_world
+    from homelib.pfli.data import read_social_world
 
     pl, us = _tables()
     pl.to_csv(tmp_path / "places.csv", index=False)

@@ -1,19 +1,12 @@
-"""Tests of the collected sources and the real-data loaders (homelib.sources)."""
+"""Tests of the collected sources and the real-data loaders (homelib.h2sea.sources)."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from homelib.sources import (
-    POI_CATEGORIES,
-    SCHEMAS,
-    SourcesConfig,
-    load_sources,
-    load_table,
-    simulate_sources,
-    validate_table,
-)
-from homelib.worlds.survey import SurveyConfig, simulate_survey
+from homelib.h2sea.collection import SourcesConfig, simulate_sources
+from homelib.h2sea.sources import POI_CATEGORIES, SCHEMAS, load_sources, load_table, validate_table
+from homelib.h2sea.world import SurveyConfig, simulate_survey
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Tests of the simulated survey world (homelib.worlds.survey)."""
+"""Tests of the simulated survey world (homelib.h2sea.world)."""
 
 import numpy as np
 import pandas as pd
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from homelib.worlds.survey import (
+from homelib.h2sea.world import (
     SurveyConfig,
     class_cuts_from_shares,
     eq1_inclusion,

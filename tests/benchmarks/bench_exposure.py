@@ -29,7 +29,12 @@ import time
 import numpy as np
 import pandas as pd
 
-from homelib import exposure as ex
+from homelib.exposure import estimator as exp_estimator
+from homelib.exposure import features as exp_features
+from homelib.exposure import models as exp_models
+from homelib.exposure import simulated as exposure_sim
+from homelib.pfli import clusters as pfli_clusters
+from homelib.pfli import model as pfli_model
 
 PAPER_LA_USERS = 153_909
 KS = [10, 20, 30, 40, 60, 80, 100, 150, 200]
@@ -41,7 +46,7 @@ def synthetic_user_table(n: int, seed: int = 0) -> pd.DataFrame:
     ht = rng.random(n) < 122_899 / PAPER_LA_USERS
     we = rng.random(n) < 54_097 / PAPER_LA_USERS
     f = rng.random(n) < 115_807 / PAPER_LA_USERS
-    cat = ex.category_of(ht, we, f)
+    cat = exp_features.category_of(ht, we, f)
     pct = np.where(f, np.clip(rng.normal(80, 15, n), 0, 100), 0.0)
     cc = np.clip(rng.beta(2 + 2 * f + we, 2, n), 0, 1)
     p_hit = np.clip(0.1 + 0.8 * cc + 0.05 * we, 0, 1)
@@ -56,14 +61,14 @@ def synthetic_user_table(n: int, seed: int = 0) -> pd.DataFrame:
 def bench_training(table: pd.DataFrame, n_jobs: int, n_estimators: int, min_group_size: int,
                    seed: int) -> None:
     t0 = time.perf_counter()
-    groups = ex.exposure_groups(table, KS)
+    groups = exp_features.exposure_groups(table, KS)
     t_groups = time.perf_counter() - t0
     t0, c0 = time.perf_counter(), time.process_time()
-    res = ex.evaluate_exposure_models(groups, folds=10, min_group_size=min_group_size,
+    res = exp_models.evaluate_exposure_models(groups, folds=10, min_group_size=min_group_size,
                                       n_estimators=n_estimators, n_jobs=n_jobs, seed=seed)
     t_cv, c_cv = time.perf_counter() - t0, time.process_time() - c0
     t0 = time.perf_counter()
-    ex.fit_exposure_model(groups, min_group_size=min_group_size, n_estimators=n_estimators,
+    exp_models.fit_exposure_model(groups, min_group_size=min_group_size, n_estimators=n_estimators,
                           n_jobs=n_jobs, seed=seed)
     t_fit = time.perf_counter() - t0
     print(f"users: {len(table):,}; group x K rows: {len(groups):,}; "
@@ -75,31 +80,30 @@ def bench_training(table: pd.DataFrame, n_jobs: int, n_estimators: int, min_grou
     print(res.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
 
 
-def bench_report(scale: float, seed: int, n_reports: int, model: ex.ExposureModel) -> None:
-    from homelib import pfli
-    from homelib.worlds.social import social_world
+def bench_report(scale: float, seed: int, n_reports: int, model: exp_models.ExposureModel) -> None:
+    from homelib.pfli.world import social_world
 
     t0 = time.perf_counter()
     world = social_world(scale=scale, seed=seed)
     t_world = time.perf_counter() - t0
     t0 = time.perf_counter()
-    pmodel = pfli.fit_pfli(world, seed=seed)
-    clusters = pfli.cluster_places(world.places["lat"], world.places["lon"], 100.0)
+    pmodel = pfli_model.fit_pfli(world, seed=seed)
+    clusters = pfli_clusters.cluster_places(world.places["lat"], world.places["lon"], 100.0)
     t_fit = time.perf_counter() - t0
-    est = ex.ExposureEstimator(world, pmodel, clusters, model)
+    est = exp_estimator.ExposureEstimator(world, pmodel, clusters, model)
     ln = np.flatnonzero(~world.users["current_visible"].to_numpy())
     rng = np.random.default_rng(seed)
     picks = rng.choice(ln, size=min(n_reports, ln.size), replace=False)
     times = []
     for uid in picks:
         t0 = time.perf_counter()
-        ex.exposure_report(int(uid), 100.0, estimator=est, target_level=2)
+        exp_estimator.exposure_report(int(uid), 100.0, estimator=est, target_level=2)
         times.append(time.perf_counter() - t0)
     u = world.users.iloc[int(picks[0])]
     prof = {"hometown": int(u.hometown), "work": int(u.work),
             "friends": world.adjacency[int(picks[0])].indices.tolist()}
     t0 = time.perf_counter()
-    ex.exposure_report(prof, 100.0, estimator=est, target_level=2)
+    exp_estimator.exposure_report(prof, 100.0, estimator=est, target_level=2)
     t_prof = time.perf_counter() - t0
     t = np.array(times)
     print(f"world: {len(world.users):,} users, {len(world.places):,} places "
@@ -131,9 +135,9 @@ def main() -> None:
 
     table = None
     if args.pfli:
-        world, evaluation = ex.world_and_evaluation(args.scale, args.seed, folds=args.folds,
+        world, evaluation = exposure_sim.world_and_evaluation(args.scale, args.seed, folds=args.folds,
                                                       ln_users=args.ln_users)
-        table = ex.exposure_user_table(world, evaluation.per_user)
+        table = exp_features.exposure_user_table(world, evaluation.per_user)
         print(f"== training on the PFLI evaluation of the simulated world (scale {args.scale})")
     if table is None:
         n = int(round(PAPER_LA_USERS * args.scale))
@@ -142,8 +146,8 @@ def main() -> None:
     if not args.skip_training:
         bench_training(table, args.n_jobs, args.n_estimators, args.min_group_size, args.seed)
     if not args.skip_report:
-        groups = ex.exposure_groups(table, KS)
-        model = ex.fit_exposure_model(groups, min_group_size=args.min_group_size,
+        groups = exp_features.exposure_groups(table, KS)
+        model = exp_models.fit_exposure_model(groups, min_group_size=args.min_group_size,
                                       n_estimators=args.n_estimators, n_jobs=args.n_jobs,
                                       seed=args.seed)
         scale = args.report_scale if args.report_scale is not None else args.scale

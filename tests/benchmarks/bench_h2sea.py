@@ -19,9 +19,9 @@ import time
 import numpy as np
 import torch
 
-from homelib.evaluation import stratified_split
-from homelib.features import h2sea_dataset
-from homelib.models import make_model
+from homelib.h2sea.models import make_model
+from homelib.h2sea.protocol import stratified_split
+from homelib.h2sea.simulated import h2sea_dataset
 
 
 def h2sea_fit(ds, parts, threads: int, epochs: int | None = None) -> dict:
@@ -43,7 +43,7 @@ def deepfm_throughput(ds, parts, threads: int, epochs: int = 5) -> dict:
     from deepctr_torch.inputs import DenseFeat, SparseFeat
     from deepctr_torch.models import DeepFM
 
-    from homelib.models import TabularEncoder
+    from homelib.h2sea.models import TabularEncoder
 
     tr = parts["train"]
     enc = TabularEncoder().fit(ds.X.iloc[tr])

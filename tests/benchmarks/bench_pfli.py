@@ -19,8 +19,9 @@ import tracemalloc
 
 import numpy as np
 
-from homelib.pfli import PFLIConfig, cluster_places, fit_pfli
-from homelib.worlds.social import SocialConfig, build_social_world
+from homelib.pfli.clusters import cluster_places
+from homelib.pfli.model import PFLIConfig, fit_pfli
+from homelib.pfli.world import SocialConfig, build_social_world
 
 
 def _rss_gb() -> float:

@@ -11,10 +11,11 @@ import time
 
 import numpy as np
 
-from homelib.features import build_features, dataset_from_world
 from homelib.geo import SphereIndex, haversine_km
-from homelib.sources import simulate_sources
-from homelib.worlds.survey import SurveyConfig, simulate_survey
+from homelib.h2sea.collection import simulate_sources
+from homelib.h2sea.features import build_features
+from homelib.h2sea.simulated import dataset_from_world
+from homelib.h2sea.world import SurveyConfig, simulate_survey
 
 
 def main() -> None:

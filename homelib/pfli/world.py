@@ -48,7 +48,7 @@ Mechanisms (every one a named field of :class:`SocialConfig`):
    friend list (115,807). LN users show the other fields at the same rates
    unless ``ln_hometown_share`` etc. are set.
 
-A friend list is what a user shows: the model of :mod:`homelib.pfli` uses the
+A friend list is what a user shows: the model of :mod:`homelib.pfli.model` uses the
 friends of ``u`` only when ``u.friends_visible``; a user with a hidden list can
 still appear in the visible lists of others.
 
@@ -67,34 +67,26 @@ True
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from ..geo import SphereIndex, haversine_km, validate_coords, world_cities
-from ..io import cached, require_columns
+from ..geo import SphereIndex, haversine_km, world_cities
+from ..io import cached
+from .data import KM_PER_MILE, SocialWorld, _adjacency
 
 __all__ = [
     "PAPER_COUNTS",
     "BACKSTROM_A",
     "BACKSTROM_B",
     "BACKSTROM_C",
-    "KM_PER_MILE",
-    "SocialConfig",
-    "SocialWorld",
     "backstrom_p",
+    "SocialConfig",
     "build_social_world",
     "social_world",
-    "world_from_tables",
-    "read_social_world",
     "calibration_table",
-    "friend_distance_km",
-    "friendship_probability_by_distance",
-    "plot_world",
-    "map_places",
 ]
 
 PAPER_COUNTS: dict[str, int] = {
@@ -114,7 +106,6 @@ BACKSTROM_B = 0.196
 """Backstrom et al. (2010): offset ``b`` in miles."""
 BACKSTROM_C = 1.05
 """Backstrom et al. (2010): exponent ``c``."""
-KM_PER_MILE = 1.609344
 
 
 def backstrom_p(d_km, a: float = BACKSTROM_A, b: float = BACKSTROM_B, c: float = BACKSTROM_C):
@@ -215,54 +206,6 @@ class SocialConfig:
         if "focus_countries" in base:
             base["focus_countries"] = tuple(base["focus_countries"])
         return cls(**base)
-
-
-@dataclass
-class SocialWorld:
-    """A social network with places, users, organisations and friendships.
-
-    Attributes
-    ----------
-    places : DataFrame
-        ``place_id`` (= row position), ``name, country, lat, lon, population``.
-    users : DataFrame
-        ``user_id`` (= row position), ``current_place`` (ground truth),
-        ``hometown`` (place id, -1 if none), ``work`` (organisation id, -1 if
-        none), ``current_visible`` (LA user), ``hometown_visible``,
-        ``work_visible``, ``friends_visible``.
-    edges : ndarray, shape (E, 2)
-        Friend pairs ``u < v``, no duplicates or self loops.
-    adjacency : scipy.sparse.csr_matrix
-        Symmetric 0/1 ``U x U`` matrix of ``edges``.
-    orgs : DataFrame
-        ``org_id`` (= row position), ``kind`` ("local" / "multi"),
-        ``n_sites``, ``sites`` (tuple of place ids).
-    config : SocialConfig or None
-        The generating config (None for loaded real data).
-    stats : dict
-        Counts of the generation or loading (e.g. dropped self loops).
-    """
-
-    places: pd.DataFrame
-    users: pd.DataFrame
-    edges: NDArray
-    adjacency: sp.csr_matrix
-    orgs: pd.DataFrame
-    config: SocialConfig | None = None
-    stats: dict = field(default_factory=dict)
-
-    @property
-    def n_users(self) -> int:
-        return len(self.users)
-
-    @property
-    def n_places(self) -> int:
-        return len(self.places)
-
-    @property
-    def degree(self) -> NDArray:
-        """Number of friends of every user (ground truth)."""
-        return np.asarray(self.adjacency.sum(axis=1)).ravel().astype(int)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -456,14 +399,6 @@ def _friendships(cfg, places, current, home, org, rng) -> tuple[NDArray, dict]:
     return edges, stats
 
 
-def _adjacency(edges: NDArray, n: int) -> sp.csr_matrix:
-    u, v = edges[:, 0], edges[:, 1]
-    data = np.ones(2 * u.size, dtype=np.float32)
-    a = sp.csr_matrix((data, (np.concatenate([u, v]), np.concatenate([v, u]))), shape=(n, n))
-    a.sum_duplicates()
-    return a
-
-
 def _visibility(cfg: SocialConfig, n: int, rng) -> dict[str, NDArray]:
     la = np.zeros(n, dtype=bool)
     la[rng.choice(n, size=int(round(cfg.la_share * n)), replace=False)] = True
@@ -546,123 +481,6 @@ def social_world(scale: float = 1.0, seed: int = 0, **params) -> SocialWorld:
 
 # ----------------------------------------------------------------------------- real data
 
-_USER_COLUMNS = ["user_id", "current_place", "hometown", "work", "current_visible",
-                 "hometown_visible", "work_visible", "friends_visible"]
-
-
-def world_from_tables(
-    places: pd.DataFrame,
-    users: pd.DataFrame,
-    edges: pd.DataFrame | NDArray,
-    orgs: pd.DataFrame | None = None,
-) -> SocialWorld:
-    """Validate real data in the world's schema and return a :class:`SocialWorld`.
-
-    Places need ``place_id, lat, lon`` (``name, country, population`` are
-    filled if missing), users the columns of :class:`SocialWorld`, edges two
-    columns of user ids. Handling of bad input:
-
-    * unknown place or user ids, out-of-range coordinates, ids that are not
-      ``0..n-1`` in row order: ``ValueError`` naming the field and value;
-    * self loops and duplicate edges (in either direction): dropped and counted
-      in ``stats`` (``self_loops_dropped``, ``duplicates_dropped``);
-    * a user without any visible field is kept (PFLI gives them the prior) and
-      counted in ``stats["users_without_information"]``.
-
-    For a user whose current city is not known at all (real LN users), set
-    ``current_place`` to -1: such users can be scored but never evaluated.
-
-    >>> pl = pd.DataFrame({"place_id": [0, 1], "lat": [48.85, 48.63], "lon": [2.35, 2.45]})
-    >>> us = pd.DataFrame({"user_id": [0, 1, 2], "current_place": [0, 1, 1],
-    ...     "hometown": [0, -1, 1], "work": [-1, -1, -1], "current_visible": [True, True, False],
-    ...     "hometown_visible": [True, False, True], "work_visible": False,
-    ...     "friends_visible": True})
-    >>> w = world_from_tables(pl, us, [[0, 1], [1, 0], [2, 2], [1, 2]])
-    >>> w.edges.tolist(), w.stats["self_loops_dropped"], w.stats["duplicates_dropped"]
-    ([[0, 1], [1, 2]], 1, 1)
-    >>> world_from_tables(pl, us, [[0, 7]])
-    Traceback (most recent call last):
-    ...
-    ValueError: edges: unknown user id 7 (users are 0..2)
-    """
-    places = places.copy()
-    require_columns(places, ["place_id", "lat", "lon"], "places")
-    validate_coords(places["lat"], places["lon"], "places")
-    if not np.array_equal(places["place_id"].to_numpy(), np.arange(len(places))):
-        raise ValueError("places: place_id must be 0..N-1 in row order")
-    for col, default in (("name", ""), ("country", ""), ("population", 0)):
-        if col not in places:
-            places[col] = default
-    users = users.copy()
-    require_columns(users, _USER_COLUMNS, "users")
-    if not np.array_equal(users["user_id"].to_numpy(), np.arange(len(users))):
-        raise ValueError("users: user_id must be 0..U-1 in row order")
-    n, n_pl = len(users), len(places)
-    for col in ("current_place", "hometown"):
-        bad = (users[col] < -1) | (users[col] >= n_pl)
-        if bad.any():
-            v = users.loc[bad, col].iloc[0]
-            raise ValueError(f"users.{col}: unknown place id {v} (places are 0..{n_pl - 1})")
-    for col in _USER_COLUMNS[4:]:
-        users[col] = users[col].astype(bool)
-    if (users["current_visible"] & (users["current_place"] < 0)).any():
-        raise ValueError("users: current_visible is True for a user with current_place -1")
-    if orgs is None:
-        n_org = int(users["work"].max()) + 1 if len(users) else 0
-        orgs = pd.DataFrame({"org_id": np.arange(n_org), "kind": "unknown", "n_sites": 0,
-                             "sites": [()] * n_org})
-    if ((users["work"] < -1) | (users["work"] >= len(orgs))).any():
-        v = users.loc[(users["work"] < -1) | (users["work"] >= len(orgs)), "work"].iloc[0]
-        raise ValueError(f"users.work: unknown organisation id {v} (orgs are 0..{len(orgs) - 1})")
-    e = np.asarray(edges.to_numpy() if isinstance(edges, pd.DataFrame) else edges)
-    if e.size == 0:
-        e = np.zeros((0, 2), dtype=np.int64)
-    if e.ndim != 2 or e.shape[1] != 2:
-        raise ValueError(f"edges: expected shape (E, 2); got {e.shape}")
-    e = e.astype(np.int64)
-    bad = (e < 0) | (e >= n)
-    if bad.any():
-        raise ValueError(f"edges: unknown user id {e[bad][0]} (users are 0..{n - 1})")
-    loops = e[:, 0] == e[:, 1]
-    e = e[~loops]
-    lo, hi = np.minimum(e[:, 0], e[:, 1]), np.maximum(e[:, 0], e[:, 1])
-    key = np.unique(lo * n + hi)
-    clean = np.column_stack([key // n, key % n]).astype(np.int64)
-    none = ~(users["current_visible"] | (users["hometown_visible"] & (users["hometown"] >= 0))
-             | (users["work_visible"] & (users["work"] >= 0)) | users["friends_visible"])
-    stats = {
-        "self_loops_dropped": int(loops.sum()),
-        "duplicates_dropped": int(e.shape[0] - key.size),
-        "edges": int(key.size),
-        "users_without_information": int(none.sum()),
-    }
-    return SocialWorld(places=places, users=users, edges=clean, adjacency=_adjacency(clean, n),
-                       orgs=orgs, config=None, stats=stats)
-
-
-def read_social_world(folder) -> SocialWorld:
-    """Load real data from ``places.csv``, ``users.csv``, ``edges.csv`` (columns
-    ``u, v``) and optionally ``orgs.csv`` (``org_id, kind, n_sites``) in
-    ``folder``, validated by :func:`world_from_tables`.
-    """
-    from pathlib import Path
-
-    folder = Path(folder)
-    missing = [f for f in ("places.csv", "users.csv", "edges.csv") if not (folder / f).exists()]
-    if missing:
-        raise FileNotFoundError(f"{folder}: missing {missing}")
-    places = pd.read_csv(folder / "places.csv")
-    users = pd.read_csv(folder / "users.csv")
-    edges = pd.read_csv(folder / "edges.csv")
-    require_columns(edges, ["u", "v"], "edges.csv")
-    orgs = None
-    if (folder / "orgs.csv").exists():
-        orgs = pd.read_csv(folder / "orgs.csv")
-        require_columns(orgs, ["org_id"], "orgs.csv")
-        if "sites" not in orgs:
-            orgs["sites"] = [()] * len(orgs)
-    return world_from_tables(places, users, edges[["u", "v"]], orgs)
-
 
 # ----------------------------------------------------------------------------- calibration
 
@@ -699,89 +517,6 @@ def calibration_table(world: SocialWorld) -> pd.DataFrame:
     return df
 
 
-def friend_distance_km(world: SocialWorld) -> NDArray:
-    """Distance in km between the current cities of the two ends of every edge."""
-    p = world.places
-    cu = world.users["current_place"].to_numpy()
-    a, b = cu[world.edges[:, 0]], cu[world.edges[:, 1]]
-    lat, lon = p["lat"].to_numpy(), p["lon"].to_numpy()
-    return haversine_km(lat[a], lon[a], lat[b], lon[b])
-
-
 # ----------------------------------------------------------------------------- figures
 
 
-def friendship_probability_by_distance(world: SocialWorld, bins_km=None) -> pd.DataFrame:
-    """Empirical probability of friendship by distance, beside Backstrom et al.'s curve.
-
-    For each distance bin: friend pairs / all user pairs (pairs of users are
-    counted through place pairs, chunked, never formed one by one). The
-    Backstrom curve ``a (d + b)^-c`` is given both as published
-    (``backstrom``) and rescaled to the simulated level at 10-100 km
-    (``backstrom_rescaled``): the world is a sample of a population, so only
-    the shape can be compared.
-    """
-    if bins_km is None:
-        bins_km = np.concatenate([[0.0], np.logspace(0, np.log10(20_000), 30)])
-    bins_km = np.asarray(bins_km, dtype=float)
-    p = world.places
-    lat, lon = p["lat"].to_numpy(), p["lon"].to_numpy()
-    n_at = np.bincount(world.users["current_place"], minlength=len(p)).astype(float)
-    pairs = np.zeros(bins_km.size - 1)
-    chunk = max(1, 2_000_000 // len(p))
-    for c0 in range(0, len(p), chunk):  # chunks of places
-        c1 = min(c0 + chunk, len(p))
-        d = haversine_km(lat[c0:c1, None], lon[c0:c1, None], lat[None, :], lon[None, :])
-        w = n_at[c0:c1, None] * n_at[None, :]
-        w[np.arange(c1 - c0), np.arange(c0, c1)] = n_at[c0:c1] * (n_at[c0:c1] - 1)
-        pairs += np.histogram(d, bins=bins_km, weights=w)[0]
-    pairs /= 2
-    fr = np.histogram(friend_distance_km(world), bins=bins_km)[0]
-    mid = np.where(bins_km[:-1] == 0, bins_km[1] / 2, np.sqrt(bins_km[:-1] * bins_km[1:]))
-    prob = np.where(pairs > 0, fr / np.maximum(pairs, 1), np.nan)
-    out = pd.DataFrame({"d_low_km": bins_km[:-1], "d_high_km": bins_km[1:], "d_mid_km": mid,
-                        "friend_pairs": fr, "user_pairs": pairs, "p_friend": prob,
-                        "backstrom": backstrom_p(mid)})
-    ref = out[(out.d_mid_km > 10) & (out.d_mid_km < 100) & (out.p_friend > 0)]
-    k = float(np.exp(np.mean(np.log(ref.p_friend / ref.backstrom)))) if len(ref) else 1.0
-    out["backstrom_rescaled"] = out["backstrom"] * k
-    return out
-
-
-def plot_world(world: SocialWorld, prob: pd.DataFrame | None = None):
-    """Two panels: the degree distribution (log-log) and p(friend | distance) vs Backstrom."""
-    import matplotlib.pyplot as plt
-
-    prob = friendship_probability_by_distance(world) if prob is None else prob
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    deg = world.degree
-    vals, cnt = np.unique(deg[deg > 0], return_counts=True)
-    axes[0].loglog(vals, cnt / cnt.sum(), ".", ms=4)
-    axes[0].set_xlabel("number of friends")
-    axes[0].set_ylabel("share of users")
-    axes[0].set_title("Degree distribution")
-    ok = prob["p_friend"] > 0
-    axes[1].loglog(prob.loc[ok, "d_mid_km"], prob.loc[ok, "p_friend"], "o", ms=4, label="simulated")
-    axes[1].loglog(prob["d_mid_km"], prob["backstrom_rescaled"], "-",
-                   label="Backstrom et al. a(d+b)^-c (rescaled)")
-    axes[1].set_xlabel("distance between the two users' cities (km)")
-    axes[1].set_ylabel("probability of friendship")
-    axes[1].set_title("Friendship and distance")
-    axes[1].legend(fontsize=8)
-    fig.tight_layout()
-    return fig
-
-
-def map_places(world: SocialWorld, n: int = 300, seed: int = 0):
-    """A folium map of the ``n`` places with the most users (marker size ~ users)."""
-    import folium
-
-    n_at = np.bincount(world.users["current_place"], minlength=world.n_places)
-    top = np.argsort(-n_at, kind="stable")[:n]
-    m = folium.Map(location=[45, 5], zoom_start=2)
-    p = world.places
-    for i in top:
-        folium.CircleMarker([float(p["lat"].iat[i]), float(p["lon"].iat[i])],
-                            radius=float(2 + 8 * np.sqrt(n_at[i] / n_at[top[0]])),
-                            tooltip=f"{p['name'].iat[i]}: {n_at[i]} users", fill=True).add_to(m)
-    return m

@@ -30,7 +30,7 @@ and named mechanisms:
    housing-reform, resettlement and self-built homes, whose price does not.
 
 What "collection" returns around the homes (listings, statistics, POIs) lives
-in :mod:`homelib.sources`; the feature table in :mod:`homelib.features`.
+in :mod:`homelib.h2sea.sources`; the feature table in :mod:`homelib.h2sea.features`.
 
 Examples
 --------
@@ -54,7 +54,6 @@ from scipy.stats import norm
 from ..geo import STUDY_PROVINCES, china_counties, haversine_km
 
 __all__ = [
-    "URBAN_TYPES",
     "HOUSING_TYPES",
     "AGE_BINS",
     "SurveyConfig",
@@ -62,14 +61,13 @@ __all__ = [
     "systematic_pps",
     "eq1_inclusion",
     "class_cuts_from_shares",
-    "estimate_home",
     "survey_counties",
     "places_of_county",
-    "area_log_price",
+    "estimate_home",
     "simulate_survey",
+    "area_log_price",
 ]
 
-URBAN_TYPES = ("city_center", "city_border", "rural")
 HOUSING_TYPES = ("commercial", "welfare", "housing_reform", "resettlement", "self_built")
 AGE_BINS = ("under 30", "31-40", "41-50", "51-60", "over 60")
 _AGE_RANGES = {"under 30": (20, 30), "31-40": (31, 40), "41-50": (41, 50),

@@ -69,21 +69,21 @@ from threadpoolctl import threadpool_limits
 from torch import nn
 
 __all__ = [
-    "METHODS",
     "N_CLASSES",
+    "METHODS",
+    "validate_labels",
     "TabularEncoder",
     "paper_class_weights",
     "h2sea_loss",
     "FMEmbeddingNet",
+    "POP",
     "NeuralMultiTask",
     "H2SEA",
     "H2SEANA",
     "ETNA",
     "LogisticDeg2",
     "XGBoostModel",
-    "POP",
     "make_model",
-    "validate_labels",
 ]
 
 N_CLASSES = 3

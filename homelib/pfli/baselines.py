@@ -1,10 +1,10 @@
 """The five baselines PFLI is compared with (Han et al., Sec 7.1.2).
 
 Every function predicts a place id per user (``-1`` when the method has no
-answer, e.g. no friend with a known city); :func:`homelib.pfli.evaluate_pfli`
+answer, e.g. no friend with a known city); :func:`homelib.pfli.evaluation.evaluate_pfli`
 gives such users the most common known city. Only friends whose city is
 ``known`` are used, and a user's friends only if the user shows the friend
-list (as in :func:`homelib.pfli.observed_friends`).
+list (as in :func:`homelib.pfli.model.observed_friends`).
 
 * ``Base_freq`` (:func:`base_freq`): the most frequent city among LA friends.
 * ``Base_freq+`` (:func:`base_freq_plus`): the same after neighbourhood
@@ -24,7 +24,7 @@ Ties are broken toward the smaller place id, so results are deterministic.
 
 Examples
 --------
->>> from homelib.worlds.social import world_from_tables
+>>> from homelib.pfli.data import world_from_tables
 >>> pl = pd.DataFrame({"place_id": [0, 1, 2], "lat": [48.85, 48.63, 45.76], "lon": [2.35, 2.45, 4.84]})
 >>> us = pd.DataFrame({"user_id": range(4), "current_place": [0, 1, 1, 2], "hometown": -1,
 ...     "work": -1, "current_visible": [False, True, True, True], "hometown_visible": False,
@@ -44,10 +44,21 @@ import pandas as pd
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
-from .geo import SphereIndex, haversine_km
-from .worlds.social import BACKSTROM_A, BACKSTROM_B, BACKSTROM_C, KM_PER_MILE
+from ..geo import SphereIndex, haversine_km
+from .data import KM_PER_MILE
+from .model import _n_values, observed_friends, observed_values
+
+BACKSTROM_A = 0.0019
+"""Backstrom et al. (2010)'s published scale ``a`` of ``p(d) = a (d + b)^-c``."""
+BACKSTROM_B = 0.196
+"""Backstrom et al. (2010)'s published offset ``b`` (miles)."""
+BACKSTROM_C = 1.05
+"""Backstrom et al. (2010)'s published exponent ``c``."""
 
 __all__ = [
+    "BACKSTROM_A",
+    "BACKSTROM_B",
+    "BACKSTROM_C",
     "friend_city_counts",
     "base_freq",
     "base_freq_plus",
@@ -60,7 +71,6 @@ __all__ = [
 
 
 def _known_friends(world, users, known) -> sp.csr_matrix:
-    from .pfli import observed_friends
 
     a = observed_friends(world, users)
     a = a.multiply(np.asarray(known, dtype=np.float32)[None, :]).tocsr()
@@ -129,7 +139,6 @@ def base_knn(world, users: ArrayLike, known: ArrayLike, k: int = 10) -> NDArray:
         raise ValueError(f"k must be >= 1; got {k}")
     users = np.asarray(users, dtype=np.int64)
     a = _known_friends(world, users, known)
-    from .pfli import observed_friends
 
     common = (observed_friends(world, users) @ world.adjacency).multiply(a).tocsr()
     r, v = a.nonzero()
@@ -222,8 +231,6 @@ class BaseANN:
     n_places: int
 
     def _candidates(self, world, users):
-        from .pfli import observed_values
-
         users = np.asarray(users, dtype=np.int64)
         vals = observed_values(world, users)
         cand, conf = [], []
@@ -270,8 +277,6 @@ def fit_base_ann(world, known: ArrayLike, *, seed: int = 0, max_train: int = 10_
                  hidden: tuple[int, ...] = (16, 16)) -> BaseANN:
     """Fit :class:`BaseANN` on (up to ``max_train``) known users."""
     from sklearn.neural_network import MLPClassifier
-
-    from .pfli import _n_values, observed_values
 
     known = np.asarray(known, dtype=bool)
     city = np.where(known, world.users["current_place"].to_numpy(), -1)

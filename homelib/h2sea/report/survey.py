@@ -18,10 +18,12 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from .features import CALIBRATION_COLUMNS, H2SEADataset, calibration_table
-from .io import load_reference, write_result_csv
-from .sources import POI_CATEGORIES, Sources, SourcesConfig
-from .worlds.survey import (
+from ...io import load_reference, write_result_csv
+from ..calibration import CALIBRATION_COLUMNS, calibration_table
+from ..collection import SourcesConfig
+from ..features import H2SEADataset
+from ..sources import POI_CATEGORIES, Sources
+from ..world import (
     SurveyWorld,
     eq1_inclusion,
     places_of_county,

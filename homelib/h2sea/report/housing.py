@@ -1,0 +1,96 @@
+"""Tables and figures of chapter 06 (housing price vs income, H2SEA Sec 6).
+
+Examples
+--------
+>>> t = pd.DataFrame({"scope": ["city:a", "city:b", "china"], "kind": ["city", "city", "all"],
+...                   "n": [20, 30, 50], "pearson_r": [0.2, 0.4, 0.3]})
+>>> city_table(t)["scope"].tolist()
+['city:b', 'city:a']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..housing import correlation
+
+__all__ = [
+    "plot_price_income_scatter",
+    "city_table",
+    "plot_city_correlations",
+    "plot_sweep",
+]
+
+
+def plot_price_income_scatter(X: pd.DataFrame, meta: pd.DataFrame, price: str = "hp_mean",
+                              max_points: int = 3000, seed: int = 0):
+    """Fig 3 redrawn: listed price within 2 km vs exact income, by housing type."""
+    import matplotlib.pyplot as plt
+
+    has = meta["has_sale_price_2km"].astype(bool) & meta["exact_income"].notna()
+    d = pd.DataFrame({"price": X.loc[has, price], "income": meta.loc[has, "exact_income"],
+                      "commercial": meta.loc[has, "commercial"].astype(bool)})
+    if len(d) > max_points:
+        d = d.sample(max_points, random_state=seed)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for flag, color, label in ((True, "C3", "commercial"), (False, "C0", "non-commercial")):
+        s = d[d["commercial"] == flag]
+        r = correlation(s["price"], s["income"])["pearson_r"]
+        ax.scatter(s["price"], s["income"], s=6, alpha=0.4, color=color,
+                   label=f"{label} (n={len(s)}, r={r:.2f})")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("mean listed sale price within 2 km (yuan/m2)")
+    ax.set_ylabel("exact monthly income (yuan)")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def city_table(table: pd.DataFrame, top: int = 25) -> pd.DataFrame:
+    """The ``top`` cities with the most priced and labelled homes, with a plot label
+    (English name where known, else ``city <k>`` by size rank: matplotlib's default font
+    has no Chinese glyphs)."""
+    c = table[table["kind"] == "city"].sort_values("n", ascending=False).head(top).copy()
+    names = [s.split(":", 1)[1] for s in c["scope"]]
+    c.insert(1, "label", [n if n.isascii() else f"city {i + 1}" for i, n in enumerate(names)])
+    return c.reset_index(drop=True)
+
+
+def plot_city_correlations(table: pd.DataFrame, top: int = 25):
+    """Per-city r with 95 % intervals (cities with the most pairs), paper values as crosses."""
+    import matplotlib.pyplot as plt
+
+    c = city_table(table, top).sort_values("pearson_r")
+    fig, ax = plt.subplots(figsize=(6, 0.25 * len(c) + 1))
+    yy = np.arange(len(c))
+    ax.errorbar(c["pearson_r"], yy, xerr=[c["pearson_r"] - c["ci_low"], c["ci_high"] - c["pearson_r"]],
+                fmt="o", ms=3, capsize=2)
+    pub = c["published"].notna()
+    ax.scatter(c.loc[pub, "published"], yy[pub.to_numpy()], marker="x", color="C3", zorder=3,
+               label="paper")
+    ax.set_yticks(yy, c["label"], fontsize=7)
+    ax.axvline(0, color="grey", lw=0.5)
+    ax.set_xlabel("Pearson r, price vs personal income level")
+    if pub.any():
+        ax.legend(fontsize=7)
+    return fig
+
+
+def plot_sweep(sweep: pd.DataFrame, published: Mapping[str, float] | None = None):
+    """r (with 95 % intervals) per scope against ``commercial_price_link``."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for i, (scope, s) in enumerate(sweep.groupby("scope", sort=False)):
+        ax.errorbar(s["commercial_price_link"], s["pearson_r"],
+                    yerr=[s["pearson_r"] - s["ci_low"], s["ci_high"] - s["pearson_r"]],
+                    marker="o", capsize=3, label=scope, color=f"C{i}")
+        if published and scope in published:
+            ax.axhline(published[scope], color=f"C{i}", ls=":", lw=1)
+    ax.set_xlabel("commercial_price_link (world mechanism)")
+    ax.set_ylabel("Pearson r")
+    ax.legend(fontsize=7)
+    return fig

@@ -1,0 +1,46 @@
+"""The simulated PFLI study, wired end to end: social world -> PFLI evaluation (cached).
+
+Study modules take a world as an argument; this module is the one place that
+builds the simulated world for them.
+
+Examples
+--------
+>>> import inspect; list(inspect.signature(pfli_evaluation).parameters)[:2]
+['scale', 'seed']
+"""
+
+from __future__ import annotations
+
+from numpy.typing import ArrayLike
+
+from ..io import cached
+from .evaluation import DEFAULT_KS, PFLIEvaluation, evaluate_pfli
+from .model import PFLIConfig
+from .world import SocialConfig, social_world
+
+__all__ = [
+    "pfli_evaluation",
+]
+
+
+def pfli_evaluation(scale: float = 1.0, seed: int = 0, *, folds: int = 5, ln_users: int = 0,
+                    ks: ArrayLike = DEFAULT_KS, world_params: dict | None = None,
+                    **config) -> PFLIEvaluation:
+    """:func:`evaluate_pfli` on :func:`homelib.pfli.world.social_world`, cached in ``data/cache``.
+
+    ``config`` are :class:`PFLIConfig` fields; ``world_params`` override
+    :class:`~homelib.pfli.world.SocialConfig` fields.
+    """
+
+    cfg = PFLIConfig(**config)
+    wp = dict(world_params or {})
+    # world parameters equal to their defaults do not change the world: keep them out of the key
+    wkey = {k: v for k, v in wp.items() if getattr(SocialConfig, k, object()) != v}
+    key = {"scale": scale, "seed": seed, "folds": folds, "ln_users": ln_users,
+           "ks": [float(k) for k in ks], "world": wkey, **cfg.__dict__, "version": 1}
+
+    def build():
+        world = social_world(scale, seed, **wp)
+        return evaluate_pfli(world, config=cfg, folds=folds, seed=seed, ks=ks, ln_users=ln_users)
+
+    return cached("pfli_evaluation", key, build)
