@@ -96,6 +96,6 @@ def test_every_module_has_an_api_page_in_the_toc():
         page = ROOT / "book" / "api" / f"{m}.md"
         assert page.exists() and page.read_text() == apidoc.page_text(m), \
             f"{page} missing or stale: run python -m homelib.apidoc"
-        assert f"book/api/{m}" in files, f"book/api/{m} is not in _toc.yml"
+        assert f"book/api/{m}" in files, f"book/api/{m} is not in _toc.yml: run python -m homelib.apidoc"
     stale = {p.stem for p in (ROOT / "book" / "api").glob("homelib.*.md")} - set(apidoc.module_names())
     assert not stale, f"API pages of modules that no longer exist: {sorted(stale)}"
