@@ -720,3 +720,21 @@ def test_real_profile_equals_ln_user(real):
     b = exp_estimator.exposure_report(prof, 20, estimator=est).variants
     cols = ["category", "cluster_confidence", "exposure_probability", "risk_level"]
     pd.testing.assert_frame_equal(a[cols], b[cols], check_exact=False, atol=1e-9)
+
+
+@pytest.mark.filterwarnings("ignore::homelib.pfli.model.PFLITrainingWarning")
+def test_estimator_accepts_the_pfli_estimator(real):
+    from homelib.pfli.model import PFLI
+
+    w, model, clusters, est = real
+    wrapped = PFLI(PFLIConfig(train_users=200), seed=0, clusters=clusters).fit(w)
+    ln = np.flatnonzero(~w.users["current_visible"].to_numpy())[:20]
+    a = exp_estimator.exposure_features(w, model, clusters, ln, "WE")
+    b = exp_estimator.exposure_features(w, wrapped, clusters, ln, "WE")
+    pd.testing.assert_frame_equal(a, b)
+    est2 = exp_estimator.ExposureEstimator(w, wrapped, clusters, est.model)
+    profile_rep = exp_estimator.exposure_report({"hometown": 0, "work": None, "friends": None}, 100,
+                                                estimator=est2)
+    ref = exp_estimator.exposure_report({"hometown": 0, "work": None, "friends": None}, 100,
+                                        estimator=est)
+    pd.testing.assert_frame_equal(profile_rep.variants, ref.variants)

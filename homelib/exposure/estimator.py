@@ -158,8 +158,10 @@ def _model_for_world(pfli_model: Any, world: Any) -> Any:
     :class:`homelib.pfli.PFLIModel` keeps per-user arrays (``known``, ``city``,
     ``values``) sized to the world it was fitted on; a profile's new user is
     appended as unknown (city -1) with its visible attribute values. Models
-    without such arrays are returned unchanged.
+    without such arrays are returned unchanged; a fitted PFLI estimator is
+    replaced by its ``model_``.
     """
+    pfli_model = _scorer(pfli_model)
     known = getattr(pfli_model, "known", None)
     n = len(world.users)
     if known is None or len(known) >= n:
