@@ -43,6 +43,7 @@ homelib.schemas.TableError: users: 2 problems: column 'hometown', row 0, value 1
 
 from __future__ import annotations
 
+import contextvars
 import csv
 import io as _stdio
 import math
@@ -210,6 +211,27 @@ def _all_text(s: pd.Series) -> bool:
     return s.dtype == object and pd.api.types.infer_dtype(s, skipna=False) == "string"
 
 
+_MEMO: contextvars.ContextVar[dict | None] = contextvars.ContextVar("schemas_memo", default=None)
+
+
+def _memo(fn: Callable[[pd.Series], Any]) -> Callable[[pd.Series], Any]:
+    """Within one :func:`validate` call, compute ``fn`` once per column (checks share it)."""
+    def wrapper(s: pd.Series) -> Any:
+        cache = _MEMO.get()
+        values = s.to_numpy() if cache is not None and isinstance(s.array, pd.arrays.NumpyExtensionArray) else None
+        if values is None:
+            return fn(s)
+        key = (fn.__name__, s.name, values.__array_interface__["data"][0], values.shape,
+               values.strides)
+        if key not in cache:
+            cache[key] = fn(s)
+        return cache[key]
+
+    wrapper.__name__ = fn.__name__
+    return wrapper
+
+
+@_memo
 def _missing(s: pd.Series) -> pd.Series:
     """Missing cells: None/NaN/NA, or blank text."""
     if _all_text(s):
@@ -220,6 +242,7 @@ def _missing(s: pd.Series) -> pd.Series:
     return miss
 
 
+@_memo
 def _numeric_missing(s: pd.Series) -> pd.Series:
     if _all_text(s):
         return s.str.strip().isin(_NA_TEXT)
@@ -229,6 +252,7 @@ def _numeric_missing(s: pd.Series) -> pd.Series:
     return miss
 
 
+@_memo
 def _as_float(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """``(values, is_number)``: the cells as floats (NaN where not a number) and which are."""
     if pd.api.types.is_bool_dtype(s.dtype):
@@ -262,6 +286,7 @@ def _as_float(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     return parsed.astype("float64"), ok
 
 
+@_memo
 def _is_integer_text(s: pd.Series) -> pd.Series:
     vals, ok = _as_float(s)
     integral = ok & (vals.isna() | (np.isfinite(vals) & (vals == np.floor(vals))))
@@ -382,6 +407,7 @@ def integer(low: int | None = None, high: int | None = None, *, nullable: bool =
                      metadata={"kind": "int", "nullable": nullable})
 
 
+@_memo
 def _is_bool(s: pd.Series) -> pd.Series:
     if pd.api.types.is_bool_dtype(s.dtype):
         return pd.Series(True, index=s.index)
@@ -635,11 +661,15 @@ def validate(
         raise TableError(what, pd.DataFrame(
             [(None, None, None, f"missing column(s) {missing}; got {list(df.columns)}")],
             columns=["row", "column", "value", "reason"]))
+    token = _MEMO.set({})
     try:
         schema.validate(df, lazy=True)
         failures = pd.DataFrame(columns=["row", "column", "value", "reason"])
     except SchemaErrors as exc:
         failures = _failures(exc)
+    finally:
+        _MEMO.reset(token)
+    if len(failures):
         failures = failures.iloc[np.argsort(_sort_key(failures).to_numpy(), kind="stable")]
         failures = failures.reset_index(drop=True)
     whole = failures[failures.row.isna()] if len(failures) else failures
