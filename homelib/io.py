@@ -33,24 +33,24 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
-from . import schemas
-from .paths import (
-    atomic_write_bytes,
-    atomic_write_text,
-    cache_dir,
-    code_hash,
-    data_dir,
-    file_sha256,
-    package_versions,
-    param_hash,
-    project_root,
-    published_results_dir,
-    reference_dir,
-    results_dir,
-    run_id,
-    scratch_root,
-    under_pipeline,
-)
+from . import paths, schemas
+
+# the path helpers live in homelib.paths (standard library only); io re-exports them
+project_root = paths.project_root
+data_dir = paths.data_dir
+cache_dir = paths.cache_dir
+results_dir = paths.results_dir
+published_results_dir = paths.published_results_dir
+scratch_root = paths.scratch_root
+run_id = paths.run_id
+under_pipeline = paths.under_pipeline
+reference_dir = paths.reference_dir
+param_hash = paths.param_hash
+file_sha256 = paths.file_sha256
+code_hash = paths.code_hash
+package_versions = paths.package_versions
+atomic_write_bytes = paths.atomic_write_bytes
+atomic_write_text = paths.atomic_write_text
 
 __all__ = [
     "project_root",

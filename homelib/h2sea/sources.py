@@ -35,15 +35,8 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
-from ..schemas import (
-    POI_CATEGORIES,
-    SOURCE_SCHEMAS,
-    URBAN_TYPES,
-    YEARS,
-    Validated,
-    read_csv,
-    validate,
-)
+from .. import schemas
+from ..schemas import SOURCE_SCHEMAS, Validated, read_csv, validate
 
 __all__ = [
     "YEARS",
@@ -58,6 +51,12 @@ __all__ = [
     "load_sources",
 ]
 
+YEARS = schemas.YEARS
+"""Years of the published statistics (H2SEA Sec 3.3)."""
+URBAN_TYPES = schemas.URBAN_TYPES
+"""Urban types of Sec 3.5: city centre, city border, rural."""
+POI_CATEGORIES = schemas.POI_CATEGORIES
+"""The 114 second-level POI categories (``code = group/name``) in 21 first-level groups."""
 AREA_FUNCTIONS = ("education", "business", "industry", "farming", "residential")
 """Area functions of a neighbourhood, signalled by its POI mix (simulation)."""
 
