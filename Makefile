@@ -11,7 +11,7 @@ FORCE ?= 0
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: book test browser-test env lint strip bench clean run api
+.PHONY: book test browser-test env lint strip bench clean run api mutate
 
 env: $(STAMP)
 
@@ -58,5 +58,9 @@ api: env
 bench: env
 	@for b in tests/benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
+# Mutation testing of the equation modules ([tool.mutmut] in pyproject.toml); slow, not in CI.
+mutate: env
+	$(BIN)/mutmut run; $(BIN)/mutmut results
+
 clean:
-	rm -rf _build data/cache data/results data/.results data/.kernels data/scratch book/[0-9][0-9]_*.ipynb book/.[0-9][0-9]_*.ipynb book/status.md .pytest_cache
+	rm -rf _build data/cache data/results data/.results data/.kernels data/scratch book/[0-9][0-9]_*.ipynb book/.[0-9][0-9]_*.ipynb book/status.md .pytest_cache mutants
