@@ -238,6 +238,7 @@ class PFLI(NotebookParams):
     ln_users: Int(0)
     ks: ListOf(Float(gt=0.0))
     n_map_users: Int(1, 1000)
+    friend_only_scale: Float(0.001, 1.0)
 
 
 class Exposure(NotebookParams):
