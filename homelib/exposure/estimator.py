@@ -328,6 +328,8 @@ def exposure_report(
 
     Raises
     ------
+    TypeError
+        ``user`` is neither one integer id nor a mapping (e.g. a list of ids).
     KeyError
         Unknown user id or profile field.
     ValueError
@@ -347,6 +349,9 @@ def exposure_report(
         world, uid = world_with_profile(estimator.world, user)
         label: Any = "profile"
     else:
+        if isinstance(user, (bool, np.bool_)) or not isinstance(user, (int, np.integer)):
+            raise TypeError("user: expected one user id (an integer) or a profile mapping; "
+                            f"got {user!r}")
         world = estimator.world
         uid = int(_user_ids(world, user)[0])
         label = uid
