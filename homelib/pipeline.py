@@ -11,8 +11,10 @@ the parameters of each::
 
 The global ``seed`` is passed to every notebook that has a ``seed`` parameter
 unless the notebook's block sets its own. Each notebook is executed from the
-repository root into ``book/<name>.ipynb``; the cell Papermill injects with
-the parameters is tagged ``hide-cell`` so the book shows it folded. The run
+repository root into ``book/<name>.ipynb``. There the book shows what ran: the
+cell Papermill injects with the profile's parameters stays visible, headed by a
+comment naming the profile and listing the parameters left at their defaults,
+and the notebook's own cell of defaults is folded (:func:`present_parameters`). The run
 stops at the first failing notebook, naming it and the failing cell, and
 restores ``data/results`` to what it was before that notebook started, so no
 half-written result is left behind. ``data/results/manifest.json`` records
@@ -64,6 +66,7 @@ __all__ = [
     "fingerprint",
     "run",
     "write_status_page",
+    "present_parameters",
     "strip_outputs",
     "main",
 ]
@@ -273,15 +276,74 @@ def _read_manifest() -> dict[str, Any]:
     return {}
 
 
-def _hide_injected(path: Path) -> None:
+def present_parameters(nb: Any, profile: str, declared: dict[str, dict[str, Any]]) -> Any:
+    """Make an executed notebook show the parameters it ran with (changes ``nb`` in place).
+
+    The injected cell (tag ``injected-parameters``) keeps its code and gets a
+    header comment naming the profile and listing, as comments, the parameters
+    left at their defaults; the notebook's cell of defaults (tag
+    ``parameters``) is folded (``hide-cell``). Without an injected cell nothing
+    changes: the defaults are what ran.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The executed notebook.
+    profile : str
+        The profile's name.
+    declared : dict
+        :func:`notebook_parameters` of the source notebook.
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        ``nb``.
+
+    Examples
+    --------
+    >>> from nbformat.v4 import new_code_cell, new_notebook
+    >>> nb = new_notebook(cells=[new_code_cell("x = 1\\ny = 2", metadata={"tags": ["parameters"]}),
+    ...                          new_code_cell("# Parameters\\nx = 3\\n",
+    ...                                        metadata={"tags": ["injected-parameters"]})])
+    >>> nb = present_parameters(nb, "ci", {"x": {"default": 1}, "y": {"default": 2}})
+    >>> print(nb.cells[1].source)
+    # Parameters of this run: profile 'ci' (notebooks/profiles/ci.yml).
+    # The other parameters keep their defaults (the folded cell above): y = 2
+    x = 3
+    >>> nb.cells[0].metadata["tags"]
+    ['parameters', 'hide-cell']
+    """
+    import ast
+    import textwrap
+
+    injected = [c for c in nb.cells if "injected-parameters" in c.get("metadata", {}).get("tags", [])]
+    if not injected:
+        return nb
+    cell = injected[0]
+    code = "\n".join(line for line in cell.source.splitlines() if line.strip() != "# Parameters")
+    given = {node.targets[0].id for node in ast.parse(code).body
+             if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)}
+    rest = [f"{k} = {v['default']!r}" for k, v in declared.items() if k not in given]
+    head = [f"# Parameters of this run: profile {profile!r} (notebooks/profiles/{profile}.yml)."]
+    if rest:
+        text = "The other parameters keep their defaults (the folded cell above): " + ", ".join(rest)
+        head += ["# " + line for line in textwrap.wrap(text, 88, break_long_words=False)]
+    cell.source = "\n".join(head) + "\n" + code.strip()
+    tags = cell.metadata.setdefault("tags", [])
+    if "hide-cell" in tags:
+        tags.remove("hide-cell")
+    for c in nb.cells:
+        tags = c.get("metadata", {}).get("tags", [])
+        if "parameters" in tags and "hide-cell" not in tags:
+            tags.append("hide-cell")
+    return nb
+
+
+def _present_parameters(path: Path, profile: str, declared: dict[str, dict[str, Any]]) -> None:
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
-    for cell in nb.cells:
-        tags = cell.setdefault("metadata", {}).setdefault("tags", [])
-        if "injected-parameters" in tags and "hide-cell" not in tags:
-            tags.append("hide-cell")
-    nbformat.write(nb, path)
+    nbformat.write(present_parameters(nb, profile, declared), path)
 
 
 def _failure_message(name: str, exc: Exception) -> str:
@@ -340,7 +402,7 @@ def run(
         declared = notebook_parameters(paths[name])
         params = prof.parameters(name, declared)
         validate_parameters(name, paths[name], params)
-        plan.append((name, params))
+        plan.append((name, params, declared))
 
     execute = execute or _execute
     previous = _read_manifest()
@@ -358,7 +420,7 @@ def run(
     book = book_dir()
     book.mkdir(exist_ok=True)
     total = len(plan)
-    for i, (name, params) in enumerate(plan, start=1):
+    for i, (name, params, declared) in enumerate(plan, start=1):
         fp = fingerprint(name, paths[name], profile, params)
         out = book / f"{name}.ipynb"
         old = prev_nbs.get(name, {})
@@ -393,7 +455,7 @@ def run(
         finally:
             shutil.rmtree(snapshot, ignore_errors=True)
         wall = time.perf_counter() - start
-        _hide_injected(tmp_out)
+        _present_parameters(tmp_out, profile, declared)
         tmp_out.replace(out)
         manifest["notebooks"][name] = {"status": "ok", "parameters": params,
                                        "wall_time_s": round(wall, 2), "fingerprint": fp,

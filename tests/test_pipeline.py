@@ -44,7 +44,7 @@ class Recorder:
             err.cell_index, err.exec_count, err.ename, err.evalue = 4, 3, "ValueError", "bad seed"
             raise err
         nb = nbformat.read(src, as_version=4)
-        injected = new_code_cell("x = 3")
+        injected = new_code_cell("# Parameters\nx = 3\n")
         injected.metadata["tags"] = ["injected-parameters"]
         nb.cells.insert(1, injected)
         nbformat.write(nb, dst)
@@ -62,7 +62,11 @@ def test_runs_in_order_with_seed_and_manifest(root):
     assert manifest["notebooks"]["00_first"]["status"] == "ok"
     out = nbformat.read(root / "book" / "00_first.ipynb", as_version=4)
     tags = [c.metadata.get("tags", []) for c in out.cells]
-    assert ["injected-parameters", "hide-cell"] in tags
+    assert ["injected-parameters"] in tags and ["parameters", "hide-cell"] in tags
+    shown = out.cells[tags.index(["injected-parameters"])].source.splitlines()
+    assert shown[0] == "# Parameters of this run: profile 'ci' (notebooks/profiles/ci.yml)."
+    assert shown[1] == "# The other parameters keep their defaults (the folded cell above): name = 'a', rate = 0.5"
+    assert shown[2:] == ["x = 3"]
     assert "00_first" in (root / "book" / "status.md").read_text()
 
 
