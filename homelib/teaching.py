@@ -412,6 +412,7 @@ def stub_source(source: str, label: str) -> str:
     def f(x):
         \"\"\"Twice x.\"\"\"
         raise NotImplementedError('ex-1: write the body of f()')
+    <BLANKLINE>
     y = ...
     """
     tree = ast.parse(source)
@@ -420,7 +421,7 @@ def stub_source(source: str, label: str) -> str:
         if isinstance(node, ast.Import | ast.ImportFrom):
             parts.append(ast.unparse(node))
         elif isinstance(node, ast.FunctionDef):
-            parts.append("\n" + ast.unparse(_stub_function(node, label)))
+            parts.append("\n" + ast.unparse(_stub_function(node, label)) + "\n")
         elif isinstance(node, ast.Assign) and all(_target_names(t) for t in node.targets) \
                 and all(isinstance(t, ast.Name | ast.Tuple | ast.List) for t in node.targets):
             names = [n for t in node.targets for n in _target_names(t)]
@@ -437,7 +438,8 @@ def stub_source(source: str, label: str) -> str:
                                   "assigns no name: nothing to write")
     head = (f"# {label}: write the function bodies and replace each ... with your code; "
             "the next cell checks it.")
-    return head + "\n" + "\n".join(parts)
+    body = re.sub(r"\n{3,}", "\n\n", "\n".join(parts)).strip("\n")
+    return head + "\n" + body
 
 
 def _placeholders(source: str) -> set[str]:
