@@ -1,8 +1,8 @@
 """The course kit: answer checks, the student edition and the syllabus's lab times.
 
 Every chapter ends with exercises written with sphinx-exercise. Their solutions are
-*gated*: a markdown cell ```` ```{solution-start} ex-08-3 ```` , code cells, and a
-markdown cell ```` ```{solution-end} ```` , so the solution code is executed in the
+*gated*: a markdown cell opening a ``{solution-start} ex-08-3`` directive, code cells,
+and a markdown cell with ``{solution-end}``, so the solution code is executed in the
 build like the rest of the chapter (at the ``ci`` scale in CI). Two cell tags give
 the student edition its shape:
 
@@ -14,7 +14,7 @@ the student edition its shape:
 
 Every other cell between ``solution-start`` and ``solution-end`` (the worked answer,
 its prose) is left out of the student edition (:func:`student_notebook`), and so
-are the prose-only ```` ```{solution} ```` blocks. ``python -m homelib.teaching student``
+are the prose-only ``{solution}`` blocks. ``python -m homelib.teaching student``
 (``make student``) writes the edition to ``_build/student``.
 
 :func:`check` compares a student's value with the library's and says what differs;
@@ -234,7 +234,7 @@ class Exercise:
     ``cells`` are the indices of the cells between ``solution-start`` and
     ``solution-end``; ``code`` the sources of the code cells among them;
     ``stubs`` the indices of those tagged ``student-stub``; ``gated`` is False
-    for a prose-only ```` ```{solution} ```` block.
+    for a prose-only ``{solution}`` block.
     """
 
     label: str
@@ -499,7 +499,7 @@ def _names(source: str) -> tuple[set[str], set[str]]:
 
 
 def _without_prose_solutions(text: str) -> str:
-    """A markdown text without its ```` ```{solution} ```` blocks."""
+    """A markdown text without its ``{solution}`` blocks."""
     lines = text.splitlines()
     out: list[str] = []
     i = 0
