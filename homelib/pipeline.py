@@ -10,7 +10,11 @@ the parameters of each::
       01_survey: {scale: 0.25}
 
 The global ``seed`` is passed to every notebook that has a ``seed`` parameter
-unless the notebook's block sets its own.
+unless the notebook's block sets its own. Each notebook is executed from the
+repository root into ``book/<name>.ipynb``. There the book shows what ran: the
+cell Papermill injects with the profile's parameters stays visible, headed by a
+comment naming the profile and listing the parameters left at their defaults,
+and the notebook's own cell of defaults is folded (:func:`present_parameters`).
 
 **Checked before anything runs.** The profile is read strictly (YAML syntax,
 tabs, duplicate keys, unknown keys, shapes, encoding: one line naming the file,
@@ -54,6 +58,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import textwrap
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -100,6 +105,7 @@ __all__ = [
     "fingerprint",
     "run",
     "write_status_page",
+    "present_parameters",
     "strip_outputs",
 ]
 
@@ -658,15 +664,71 @@ def _git_commit() -> str:
         return "unknown"
 
 
-def _hide_injected(path: Path) -> None:
-    import nbformat  # slow to import (jsonschema); only needed after a notebook ran
+def present_parameters(nb: Any, profile: str, declared: dict[str, dict[str, Any]]) -> Any:
+    """Make an executed notebook show the parameters it ran with (changes ``nb`` in place).
+
+    The injected cell (tag ``injected-parameters``) keeps its code and gets a
+    header comment naming the profile and listing, as comments, the parameters
+    left at their defaults; the notebook's cell of defaults (tag
+    ``parameters``) is folded (``hide-cell``). Without an injected cell nothing
+    changes: the defaults are what ran.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The executed notebook.
+    profile : str
+        The profile's name.
+    declared : dict
+        :func:`notebook_parameters` of the source notebook.
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        ``nb``.
+
+    Examples
+    --------
+    >>> from nbformat.v4 import new_code_cell, new_notebook
+    >>> nb = new_notebook(cells=[new_code_cell("x = 1\\ny = 2", metadata={"tags": ["parameters"]}),
+    ...                          new_code_cell("# Parameters\\nx = 3\\n",
+    ...                                        metadata={"tags": ["injected-parameters"]})])
+    >>> nb = present_parameters(nb, "ci", {"x": {"default": 1}, "y": {"default": 2}})
+    >>> print(nb.cells[1].source)
+    # Parameters of this run: profile 'ci' (notebooks/profiles/ci.yml).
+    # The other parameters keep their defaults (the folded cell above): y = 2
+    x = 3
+    >>> nb.cells[0].metadata["tags"]
+    ['parameters', 'hide-cell']
+    """
+    injected = [c for c in nb.cells if "injected-parameters" in c.get("metadata", {}).get("tags", [])]
+    if not injected:
+        return nb
+    cell = injected[0]
+    code = "\n".join(line for line in cell.source.splitlines() if line.strip() != "# Parameters")
+    given = {node.targets[0].id for node in ast.parse(code).body
+             if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)}
+    rest = [f"{k} = {v['default']!r}" for k, v in declared.items() if k not in given]
+    head = [f"# Parameters of this run: profile {profile!r} (notebooks/profiles/{profile}.yml)."]
+    if rest:
+        text = "The other parameters keep their defaults (the folded cell above): " + ", ".join(rest)
+        head += ["# " + line for line in textwrap.wrap(text, 88, break_long_words=False)]
+    cell.source = "\n".join(head) + "\n" + code.strip()
+    tags = cell.metadata.setdefault("tags", [])
+    if "hide-cell" in tags:
+        tags.remove("hide-cell")
+    for c in nb.cells:
+        tags = c.get("metadata", {}).get("tags", [])
+        if "parameters" in tags and "hide-cell" not in tags:
+            tags.append("hide-cell")
+    return nb
+
+
+def _present_parameters(path: Path, profile: str, declared: dict[str, dict[str, Any]]) -> None:
+    import nbformat
 
     nb = nbformat.read(path, as_version=4)
-    for cell in nb.cells:
-        tags = cell.setdefault("metadata", {}).setdefault("tags", [])
-        if "injected-parameters" in tags and "hide-cell" not in tags:
-            tags.append("hide-cell")
-    nbformat.write(nb, path)
+    nbformat.write(present_parameters(nb, profile, declared), path)
 
 
 def _failure_message(name: str, exc: BaseException) -> str:
@@ -920,7 +982,7 @@ def _run_one(name: str, path: Path, params: dict[str, Any], prof: Profile,
         log(f"{tag} {name}: interrupted; data/results and the manifest are unchanged")
         raise
     wall = time.perf_counter() - start
-    _hide_injected(tmp_out)
+    _present_parameters(tmp_out, prof.name, notebook_parameters(path))
     record.update(status="ok", wall_time_s=round(wall, 2),
                   executed=datetime.now(UTC).isoformat(timespec="seconds"),
                   notebook_sha256=file_sha256(tmp_out))

@@ -25,7 +25,10 @@ def test_bad_metric():
 
 def test_plot_and_map():
     fig = overview.plot_table3("auc")
-    assert fig.axes[0].get_ylabel() == "auc"
+    assert fig.axes[0].get_ylabel() == "AUC"
+    assert fig.axes[0].get_legend() is None and len(fig.legends) == 1  # the legend sits off the bars
+    ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert ticks == list(overview.TASK_LABELS.values())  # the paper's order of tasks
     m = overview.county_map(["Zhejiang"], radius=5)
     html = m.get_root().render()
     counties = geo.china_counties(["Zhejiang"])

@@ -77,7 +77,7 @@ class Recorder:
         assert out.parent.name == ".results"  # a staging folder, never data/results
         (out / f"{src.stem}.csv").write_text(f"a\n{self.value}\n")
         nb = nbformat.read(src, as_version=4)
-        injected = new_code_cell("x = 3")
+        injected = new_code_cell("# Parameters\nx = 3\n")
         injected.metadata["tags"] = ["injected-parameters"]
         nb.cells.insert(1, injected)
         nbformat.write(nb, dst)
@@ -115,7 +115,11 @@ def test_runs_in_order_with_seed_and_manifest(root):
     assert store.verify() == []
     out = nbformat.read(root / "book" / "00_first.ipynb", as_version=4)
     tags = [c.metadata.get("tags", []) for c in out.cells]
-    assert ["injected-parameters", "hide-cell"] in tags
+    assert ["injected-parameters"] in tags and ["parameters", "hide-cell"] in tags
+    shown = out.cells[tags.index(["injected-parameters"])].source.splitlines()
+    assert shown[0] == "# Parameters of this run: profile 'ci' (notebooks/profiles/ci.yml)."
+    assert shown[1] == "# The other parameters keep their defaults (the folded cell above): name = 'a', rate = 0.5"
+    assert shown[2:] == ["x = 3"]
     status = (root / "book" / "status.md").read_text()
     assert "00_first" in status and "matches the SHA-256" in status
 
