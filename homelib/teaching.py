@@ -760,7 +760,8 @@ def main(argv: list[str] | None = None) -> int:
     s = sub.add_parser("student", help="write the student edition of the notebooks")
     s.add_argument("--out", default=None, help="output folder (default _build/student)")
     t = sub.add_parser("times", help="write measured lab times into book/syllabus.md")
-    t.add_argument("--manifest", default=None, help="default data/results/manifest.json")
+    t.add_argument("--manifest", default=None,
+                   help="default: the published data/results/manifest.json")
     args = parser.parse_args(argv)
     root = io.project_root()
     try:
@@ -768,7 +769,8 @@ def main(argv: list[str] | None = None) -> int:
             for path in write_student_edition(args.out):
                 print(f"wrote {path}")
         else:
-            mpath = Path(args.manifest) if args.manifest else io.results_dir() / "manifest.json"
+            # the published manifest (io.results_dir() is this process's scratch folder)
+            mpath = Path(args.manifest) if args.manifest else io.published_results_dir() / "manifest.json"
             manifest = json.loads(mpath.read_text())
             chapters = [p.stem for p in sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb"))]
             print(update_syllabus(root / "book" / "syllabus.md", manifest, chapters))

@@ -4,7 +4,8 @@ Read from the source notebooks (``notebooks/NN_*.ipynb``) and ``book/references.
 so a chapter added later (10-14) is held to the same template the day it lands. Each
 failure message names the chapter and says what is missing and what the template
 expects (see CONTRIBUTING.md, "Notebooks" and "Exercises"). Cut table cells ("...") are
-caught on the built book by the browser test (tests/browser).
+checked here in the source (the check cell turns pandas' cutting off) and on the built
+book by the browser test (tests/browser).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ HEADER = """# NN. Title
 # Chapters whose reading polish and exercises are phase B of issue 15 (after the h2sea and
 # pfli branches merge). Strict: a test that starts passing for one of them fails until the
 # chapter leaves this list.
-PENDING = {"03_h2sea", "04_feature_importance", "05_city_village", "08_pfli", "09_exposure"}
+PENDING: set[str] = set()
 
 
 def chapters(failing=frozenset(PENDING)):
@@ -95,7 +96,7 @@ def test_whats_next_section(name):
         f"{name}: no section \"## What's next\" (headings found: {headings})"
 
 
-@pytest.mark.parametrize("name", chapters({"08_pfli"}))
+@pytest.mark.parametrize("name", chapters(frozenset()))
 def test_parameters_worth_changing_name_real_parameters(name):
     nb = _nb(name)
     text = _markdown(nb)
@@ -118,6 +119,19 @@ def test_the_check_cell_is_hidden(name):
     assert {"hide-input", "remove-input"} & set(tags), (
         f"{name}: the parameter-check cell (cell {index + 1}) is shown; tag it 'hide-input' or "
         f"'remove-input' (its errors stay visible); tags now {tags}")
+
+
+@pytest.mark.parametrize("name", chapters())
+def test_no_table_cell_is_cut(name):
+    # pandas cuts a table cell at 50 characters with "..." unless told not to; the check cell
+    # (the first code cell after the parameters, run before any table) sets it for the chapter.
+    # The browser test (tests/browser) checks the built pages too.
+    nb = _nb(name)
+    index = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
+    source = nb.cells[index + 1].source
+    assert re.search(r"pd\.set_option\(\s*[\"']display\.max_colwidth[\"']\s*,\s*None\s*\)", source), (
+        f"{name}: tables may show cells cut with '...': the check cell (cell {index + 1}) must run "
+        "pd.set_option(\"display.max_colwidth\", None) before any table is shown")
 
 
 @pytest.mark.parametrize("name", chapters())

@@ -232,3 +232,20 @@ def test_cli(tmp_path, capsys):
     bad.write_text(json.dumps({"profile": "ci"}))
     assert teaching.main(["times", "--manifest", str(bad)]) == 1
     assert "no 'notebooks' mapping" in capsys.readouterr().err
+
+
+def test_cli_times_reads_the_published_manifest(tmp_path, monkeypatch, capsys):
+    # not the scratch folder io.results_dir() gives a process outside the pipeline
+    published = tmp_path / "data" / "results"
+    published.mkdir(parents=True)
+    (published / "manifest.json").write_text(json.dumps({"profile": "ci", "notebooks": {
+        "00_overview": {"status": "ok", "wall_time_s": 61.0, "executed": "2026-03-01T10:00:00+00:00"}}}))
+    (tmp_path / "book").mkdir()
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "00_overview.ipynb").write_text("{}")
+    page = tmp_path / "book" / "syllabus.md"
+    page.write_text(f"# S\n\n{teaching.TIMES_BEGIN}\n{teaching.TIMES_END}\n")
+    monkeypatch.setattr(teaching.io, "project_root", lambda: tmp_path)
+    monkeypatch.setattr(teaching.io, "published_results_dir", lambda: published)
+    assert teaching.main(["times"]) == 0, capsys.readouterr().err
+    assert "| 00_overview | 61 | 2026-03-01 |" in page.read_text()
