@@ -63,6 +63,8 @@ def best_method_per_task(metric: str = "f1") -> pd.DataFrame:
 def h2sea_gain_over_pop(metric: str = "f1") -> pd.DataFrame:
     """Relative gain (%) of H2SEA over POP per task, as Sec 5.2 reports it.
 
+    Examples
+    --------
     >>> g = h2sea_gain_over_pop("f1")
     >>> round(float(g.loc[g.task == "personal_income", "gain_pct"].iloc[0]), 2)
     80.2
@@ -85,6 +87,8 @@ def plot_table3(metric: str = "f1"):
     Tasks in the paper's order; the legend sits below the axes, off the bars.
     Returns the matplotlib ``Figure``.
 
+    Examples
+    --------
     >>> fig = plot_table3("gmean")
     >>> fig.axes[0].get_ylabel(), len(fig.legends)
     ('G-Mean', 1)

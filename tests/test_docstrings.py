@@ -39,7 +39,6 @@ PENDING = {
     "homelib.exposure.profile",
     "homelib.exposure.risk",
     "homelib.exposure.simulated",
-    "homelib.geo",
     "homelib.h2sea.collection",
     "homelib.h2sea.features",
     "homelib.h2sea.report.survey",

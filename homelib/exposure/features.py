@@ -120,6 +120,8 @@ def parse_hide(hide: Iterable[str] | str | None) -> frozenset[str]:
 
     A string is split on ``+`` (``"HT+WE"``); ``None`` or ``""`` is nothing.
 
+    Examples
+    --------
     >>> sorted(parse_hide("WE+HT"))
     ['HT', 'WE']
     >>> parse_hide(["XX"])
@@ -141,6 +143,8 @@ def parse_hide(hide: Iterable[str] | str | None) -> frozenset[str]:
 def hide_label(hide: Iterable[str] | str | None) -> str:
     """``"HT+WE"``-style label in the order HT, WE, F (``""`` for nothing).
 
+    Examples
+    --------
     >>> hide_label({"F", "HT"})
     'HT+F'
     """
@@ -179,6 +183,8 @@ def category_of(ht: ArrayLike, we: ArrayLike, f: ArrayLike) -> Any:
     Scalars give a string, arrays an object array. Nothing visible gives
     :data:`NO_CATEGORY`.
 
+    Examples
+    --------
     >>> category_of([True, False, False], [False, False, True], [True, False, True]).tolist()
     ['HT+F', 'none', 'WE+F']
     """
@@ -283,6 +289,8 @@ def cluster_confidence(scores: ArrayLike | sp.spmatrix, clusters: ArrayLike) -> 
     clusters : (n_places,) int array
         Cluster label of every place (e.g. UPGMA labels).
 
+    Examples
+    --------
     >>> cluster_confidence([[0.1, 0.2, 0.3, 0.4], [0.5, 0.25, 0.25, 0.0]], [0, 0, 1, 2])
     array([0.4 , 0.75])
     """
@@ -355,6 +363,8 @@ def ep_at_k(
     DataFrame
         ``by`` columns, ``k_km``, ``n_users``, ``n_exposed``, ``ep``.
 
+    Examples
+    --------
     >>> t = pd.DataFrame({"g": ["a", "a", "a", "b"], "error_km": [0.0, 15.0, 300.0, 5.0]})
     >>> ep_at_k(t, [10, 100], by=["g"])
        g   k_km  n_users  n_exposed        ep
@@ -414,6 +424,8 @@ class BinSpec:
     def pct_bin(self, pct: ArrayLike) -> NDArray[np.int64]:
         """Bin index of % friends with attributes (last bin closed at 100).
 
+        Examples
+        --------
         >>> BinSpec(pct_width=5).pct_bin([0, 4.99, 5, 100]).tolist()
         [0, 0, 1, 19]
         """
@@ -424,6 +436,8 @@ class BinSpec:
     def cc_bin(self, cc: ArrayLike) -> NDArray[np.int64]:
         """Bin index of cluster confidence (last bin closed at 1).
 
+        Examples
+        --------
         >>> BinSpec(cc_width=0.25).cc_bin([0, 0.2499, 0.25, 1.0]).tolist()
         [0, 0, 1, 3]
         """
@@ -506,6 +520,8 @@ def exposure_groups(
         ``category, pct_bin, cc_bin, k_km, n_users, n_exposed, ep,
         pct_friends_with_attributes, cluster_confidence``.
 
+    Examples
+    --------
     >>> t = pd.DataFrame({"category": ["F", "F", "WE"],
     ...                   "pct_friends_with_attributes": [1.0, 3.0, 0.0],
     ...                   "cluster_confidence": [0.51, 0.53, 0.9],

@@ -61,6 +61,8 @@ def design_matrix(frame: pd.DataFrame, features: Iterable[str] = EXPOSURE_FEATUR
     :data:`ALL_CATEGORIES` (user category), ``pct_friends_with_attributes``
     and ``cluster_confidence``, for the selected ``features``.
 
+    Examples
+    --------
     >>> f = pd.DataFrame({"k_km": [20.0], "category": ["WE"],
     ...                   "pct_friends_with_attributes": [0.0], "cluster_confidence": [0.4]})
     >>> design_matrix(f).tolist()

@@ -230,6 +230,8 @@ def aed_table(per_user: pd.DataFrame) -> pd.DataFrame:
     with K); its AED rows use the ``prob`` predictions, the selector it uses
     at small distances, and are marked in ``note``.
 
+    Examples
+    --------
     >>> pu = pd.DataFrame({"method": "PFLI_prob", "error_km": [10., 20, 30, 40, 1000],
     ...                    "has_la_friends": True})
     >>> aed_table(pu).query("user_set == 'overall' and method == 'PFLI_prob'")[["aed60", "aed100"]].values.tolist()
@@ -249,6 +251,8 @@ def acc_table(per_user: pd.DataFrame, ks: ArrayLike = DEFAULT_KS,
               config: PFLIConfig | None = None) -> pd.DataFrame:
     """ACC@K per user set, method and K (``pfli_acc_at_k.csv`` columns), plus ``PFLI_cmb``.
 
+    Examples
+    --------
     >>> pu = pd.DataFrame({"method": ["PFLI_prob"] * 2 + ["PFLI_cent"] * 2,
     ...                    "error_km": [5., 60, 30, 45], "has_la_friends": True})
     >>> t = acc_table(pu, [10, 50])

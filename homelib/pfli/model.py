@@ -288,7 +288,8 @@ def visible_adjacency(world) -> sp.csr_matrix:
 
 def _n_values(world) -> dict[str, int]:
     """Number of possible values per attribute (at least 1, so that empty attributes
-    still give well-formed, all-zero matrices)."""
+    still give well-formed, all-zero matrices).
+    """
     work = world.users["work"] if "work" in world.users else pd.Series([-1])
     n_work = max(len(world.orgs), int(work.max()) + 1 if len(work) else 0)
     return {"HT": max(1, world.n_places), "WE": max(1, n_work)}
@@ -655,7 +656,8 @@ class PFLIModel:
 
     def _w_loo(self, k: str, users: NDArray, r: NDArray, v: NDArray, pairs: dict) -> NDArray:
         """``w_k(u, v)`` for the known-friend pairs (row r of ``users``, friend v), with every
-        ``W_k`` pair of u left out of the cell and of the default same-city share."""
+        ``W_k`` pair of u left out of the cell and of the default same-city share.
+        """
         W = self.W[k]
         m = W.n_values
         allval = np.where(self.values[k] < 0, m, self.values[k])
@@ -685,7 +687,8 @@ class PFLIModel:
 
     def _evidence(self, world, users: ArrayLike, hide) -> tuple:
         """Checked user ids, their visible values, and their shown friends split into
-        LA (city known to the model) and LN adjacency rows."""
+        LA (city known to the model) and LN adjacency rows.
+        """
         users = _check_users(world, users)
         hide = _check_hide(hide)
         own = observed_values(world, users, hide)

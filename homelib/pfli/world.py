@@ -111,6 +111,8 @@ BACKSTROM_C = 1.05
 def backstrom_p(d_km, a: float = BACKSTROM_A, b: float = BACKSTROM_B, c: float = BACKSTROM_C):
     """Backstrom et al.'s probability of friendship at distance ``d_km`` (km in, miles inside).
 
+    Examples
+    --------
     >>> round(float(backstrom_p(0.0)), 4)
     0.0105
     >>> bool(backstrom_p(10.0) > backstrom_p(100.0))
@@ -187,6 +189,8 @@ class SocialConfig:
         Organisations with many sites scale like the places. Explicit
         ``params`` win over the scaled values.
 
+        Examples
+        --------
         >>> c = SocialConfig.scaled(0.0538)
         >>> c.n_users, c.n_places
         (20009, 1437)
@@ -433,6 +437,8 @@ def build_social_world(config: SocialConfig | None = None, seed: int = 0) -> Soc
     -------
     SocialWorld
 
+    Examples
+    --------
     >>> w = build_social_world(SocialConfig(n_users=300, n_places=30, n_multi_orgs=3), seed=0)
     >>> int(w.users.current_visible.sum()) == round(300 * w.config.la_share)
     True
