@@ -79,7 +79,15 @@ MANIFEST = "manifest.json"
 
 
 class StoreBusy(RuntimeError):
-    """Another pipeline run holds the lock on ``data/results``."""
+    """Another pipeline run holds the lock on ``data/results``.
+
+    Raised by :func:`lock` when the lock is taken; the message names the holder.
+
+    Examples
+    --------
+    >>> issubclass(StoreBusy, RuntimeError)
+    True
+    """
 
 
 def store_dir() -> Path:
