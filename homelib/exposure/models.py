@@ -118,8 +118,9 @@ def _kept(groups: pd.DataFrame, min_group_size: int) -> tuple[pd.DataFrame, int]
 
 
 class ExposureDesign(TransformerMixin, BaseEstimator):
-    """The exposure features of a frame as a numeric matrix (:func:`design_matrix`), as a
-    scikit-learn transformer (the first step of :func:`make_exposure_pipeline`).
+    """The exposure features of a frame as a numeric matrix, as a scikit-learn transformer.
+
+    It applies :func:`design_matrix`; the first step of :func:`make_exposure_pipeline`.
 
     Parameters
     ----------
@@ -247,8 +248,9 @@ class ExposureModel(RegressorMixin, BaseEstimator):
         return self
 
     def predict(self, X: pd.DataFrame) -> NDArray[np.float64]:
-        """EP for rows with ``k_km, category, pct_friends_with_attributes,
-        cluster_confidence``, clipped to [0, 1].
+        """EP for rows of exposure features, clipped to [0, 1].
+
+        The rows need ``k_km, category, pct_friends_with_attributes, cluster_confidence``.
 
         Parameters
         ----------

@@ -325,7 +325,8 @@ def survey_counties(provinces: tuple[str, ...] | None = None) -> pd.DataFrame:
 
 def _frame_cities(counties: pd.DataFrame, n_cities: int, rng: np.random.Generator,
                   anchors: tuple[str, ...] = ()) -> list[str]:
-    """Choose ``n_cities`` cities, allocated to provinces by their number of cities;
+    """Choose ``n_cities`` cities, allocated to provinces by their number of cities.
+
     ``anchors`` (when in the chosen provinces) are taken first.
     """
     per_prov = counties.groupby("province").city.unique()
@@ -675,8 +676,9 @@ def simulate_survey(config: SurveyConfig | None = None, seed: int = 0) -> Survey
 
 def _city_prices(cfg: SurveyConfig, cities: pd.DataFrame, counties: pd.DataFrame,
                  rng: np.random.Generator) -> pd.DataFrame:
-    """Published city average price: log-linear in the city level, spanning the paper's range
-    over the frame cities.
+    """Published city average price: log-linear in the city level.
+
+    It spans the paper's range over the frame cities.
     """
     out = cities.copy()
     x = cfg.city_price_level_link * out.level + rng.normal(0, cfg.city_price_sd, len(out))
@@ -692,8 +694,9 @@ def _city_prices(cfg: SurveyConfig, cities: pd.DataFrame, counties: pd.DataFrame
 
 def area_log_price(cfg: SurveyConfig, city_price: ArrayLike, level: ArrayLike,
                    city_level: ArrayLike, urban_type: ArrayLike) -> NDArray:
-    """Log price (yuan/m2) of the market around a place: the city's published average,
-    shifted by the place's latent level relative to the city and by its urban type.
+    """Log price (yuan/m2) of the market around a place.
+
+    The city's published average, shifted by the place's latent level relative to the city and by its urban type.
     """
     off = pd.Series(np.asarray(urban_type)).map(cfg.urban_price_offset).to_numpy()
     return (np.log(np.asarray(city_price, float))

@@ -601,8 +601,9 @@ def _mode_city(values: NDArray, city: NDArray, n_values: int, n_places: int) -> 
 
 def _mode_city_loo(values: NDArray, city: NDArray, n_values: int, n_places: int,
                    users: NDArray) -> tuple[NDArray, NDArray]:
-    """For each of ``users`` (known), the map of its own value built without it:
-    the most common known city of the value and its share, once the user's own
+    """For each of ``users`` (known), the map of its own value built without it.
+
+    The most common known city of the value and its share, once the user's own
     (value, city) is removed (-1 / 0 if nothing is left).
     """
     m = _value_counts(values, city, n_values, n_places).tocoo()

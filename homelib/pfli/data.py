@@ -82,10 +82,12 @@ class SocialWorld:
 
     @property
     def n_users(self) -> int:
+        """Number of users."""
         return len(self.users)
 
     @property
     def n_places(self) -> int:
+        """Number of places."""
         return len(self.places)
 
     @property

@@ -287,8 +287,9 @@ def visible_adjacency(world) -> sp.csr_matrix:
 
 
 def _n_values(world) -> dict[str, int]:
-    """Number of possible values per attribute (at least 1, so that empty attributes
-    still give well-formed, all-zero matrices).
+    """Number of possible values per attribute.
+
+    At least 1, so that empty attributes still give well-formed, all-zero matrices.
     """
     work = world.users["work"] if "work" in world.users else pd.Series([-1])
     n_work = max(len(world.orgs), int(work.max()) + 1 if len(work) else 0)
@@ -467,8 +468,10 @@ def similarity_matrix(
 
 def close_far_labels(lat: ArrayLike, lon: ArrayLike, truth: ArrayLike, cols: ArrayLike,
                      close_km: float) -> NDArray:
-    """Sec 5.3's training labels: 1 (close) where location ``cols`` lies within ``close_km``
-    of the true city ``truth`` (both place ids), else 0 (far).
+    """PFLI Sec 5.3's training labels: 1 (close) or 0 (far).
+
+    1 where location ``cols`` lies within ``close_km`` of the true city ``truth`` (both place
+    ids), else 0.
 
     Parameters
     ----------
@@ -655,8 +658,9 @@ class PFLIModel:
         return {"out": out, "inn": inn, "out_same": same_city(out), "inn_same": same_city(inn)}
 
     def _w_loo(self, k: str, users: NDArray, r: NDArray, v: NDArray, pairs: dict) -> NDArray:
-        """``w_k(u, v)`` for the known-friend pairs (row r of ``users``, friend v), with every
-        ``W_k`` pair of u left out of the cell and of the default same-city share.
+        """``w_k(u, v)`` for the known-friend pairs (row r of ``users``, friend v).
+
+        Every ``W_k`` pair of u left out of the cell and of the default same-city share.
         """
         W = self.W[k]
         m = W.n_values
@@ -686,8 +690,9 @@ class PFLIModel:
         return _onehot(self.values[k], self.RT[k].shape[0], dtype=np.float32)
 
     def _evidence(self, world, users: ArrayLike, hide) -> tuple:
-        """Checked user ids, their visible values, and their shown friends split into
-        LA (city known to the model) and LN adjacency rows.
+        """Checked user ids, their visible values, and their shown friends.
+
+        The friends are split into LA (city known to the model) and LN adjacency rows.
         """
         users = _check_users(world, users)
         hide = _check_hide(hide)
@@ -1031,9 +1036,11 @@ class LocationPredictor(BaseEstimator):
     """
 
     def fit(self, world, known: ArrayLike | None = None):  # pragma: no cover - interface
+        """Fit from ``world`` using the ``known`` users' current cities; return ``self``."""
         raise NotImplementedError
 
     def predict(self, world, users: ArrayLike) -> NDArray:  # pragma: no cover - interface
+        """Predicted current place id of each of ``users``."""
         raise NotImplementedError
 
     def predict_coords(self, world, users: ArrayLike) -> NDArray:
