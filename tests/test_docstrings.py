@@ -44,7 +44,6 @@ PENDING = {
     "homelib.maps",
     "homelib.overview",
     "homelib.pfli.baselines",
-    "homelib.pfli.evaluation",
     "homelib.pfli.model",
     "homelib.pfli.simulated",
 }
