@@ -41,8 +41,6 @@ PENDING = {
     "homelib.h2sea.simulated",
     "homelib.h2sea.sources",
     "homelib.h2sea.world",
-    "homelib.pfli.baselines",
-    "homelib.pfli.model",
     "homelib.pfli.simulated",
 }
 

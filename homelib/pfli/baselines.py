@@ -313,6 +313,16 @@ class BackstromFit:
         Per distance bin: ``d_low_mi, d_high_mi, d_mean_mi, friend_pairs,
         user_pairs, p_friend, p_fit``.
     method : str
+        How the law was fitted.
+
+    Examples
+    --------
+    Returned by :func:`fit_backstrom`; the law at the published constants:
+
+    >>> fit = BackstromFit(0.0019, 0.196, 1.05, n_friend_pairs=10, n_user_pairs=1e4,
+    ...                    bins=pd.DataFrame())
+    >>> fit.ok
+    True
     """
 
     a: float

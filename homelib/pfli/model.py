@@ -86,7 +86,17 @@ _HIDE = frozenset({"HT", "WE", "F"})
 
 
 class PFLITrainingWarning(UserWarning):
-    """The PFLI trainer changed or replaced the logistic coefficients (see ``train_info``)."""
+    """The PFLI trainer changed or replaced the logistic coefficients (see ``train_info``).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warnings.warn("PFLI alpha: every weight <= 0", PFLITrainingWarning)
+    >>> caught[0].category is PFLITrainingWarning
+    True
+    """
 
 
 @dataclass(frozen=True)
@@ -350,6 +360,27 @@ class SimilarityMatrix:
     seen get ``default`` (the overall same-city share); with ``smoothing`` s,
     ``w = (same + s default) / (total + s)`` (the book's reading: s = 1, a
     pseudo-count; the paper's raw ratio is s = 0).
+
+    Build one with :func:`similarity_matrix`.
+
+    Parameters
+    ----------
+    keys : numpy.ndarray of int
+        Sorted cell keys ``i * (M + 1) + j`` of the pairs seen.
+    same, total : numpy.ndarray of float
+        Same-city pairs and all pairs of each cell.
+    n_values : int
+        ``M``, the number of values of the attribute.
+    default : float
+        The value of an unseen pair.
+    smoothing : float
+        The pseudo-count s.
+
+    Examples
+    --------
+    >>> W = similarity_matrix([0, 0], [5, 5], np.array([[0, 1]]), 1, smoothing=1.0)
+    >>> W.n_values, W.lookup([0], [0]).tolist()
+    (1, [1.0])
     """
 
     keys: NDArray  # sorted i * (M + 1) + j
@@ -532,6 +563,14 @@ class PFLIModel:
     train_info : dict
         What the trainer did (items, raw and clipped coefficients, left-out
         features, fallbacks), see :func:`fit_pfli`.
+
+    Examples
+    --------
+    >>> from homelib.pfli.world import SocialConfig, build_social_world
+    >>> w = build_social_world(SocialConfig(n_users=400, n_places=30, n_multi_orgs=3), seed=1)
+    >>> model = PFLI(PFLIConfig(train_users=100)).fit(w, w.users.current_visible.to_numpy()).model_
+    >>> model.n_places, sorted(model.alpha)
+    (30, ['HT', 'WE'])
     """
 
     config: PFLIConfig
@@ -1033,6 +1072,24 @@ class LocationPredictor(BaseEstimator):
     ``(lat, lon)`` per user (NaN: no answer). Subclasses store their
     ``__init__`` arguments unchanged (scikit-learn's ``clone``,
     ``get_params`` and ``set_params`` work) and end fitted attributes in ``_``.
+
+    Examples
+    --------
+    A predictor that always answers place 0:
+
+    >>> class Always0(LocationPredictor):
+    ...     def fit(self, world, known=None):
+    ...         return self
+    ...     def predict(self, world, users):
+    ...         return np.zeros(len(users), dtype=np.int64)
+    >>> from homelib.pfli.data import world_from_tables
+    >>> pl = pd.DataFrame({"place_id": [0, 1], "lat": [48.85, 45.76], "lon": [2.35, 4.84]})
+    >>> us = pd.DataFrame({"user_id": [0, 1], "current_place": [0, 1], "hometown": -1,
+    ...     "work": -1, "current_visible": True, "hometown_visible": False,
+    ...     "work_visible": False, "friends_visible": True})
+    >>> w = world_from_tables(pl, us, [[0, 1]])
+    >>> Always0().fit(w).predict_coords(w, [1]).tolist()
+    [[48.85, 2.35]]
     """
 
     def fit(self, world, known: ArrayLike | None = None):  # pragma: no cover - interface
