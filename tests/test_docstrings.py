@@ -33,7 +33,6 @@ PENDING = {
     "homelib.realdata*", "homelib.home*", "homelib.claims*",
     # docs branch: in progress (removed one by one as each module is completed)
     "homelib.exposure.estimator",
-    "homelib.exposure.features",
     "homelib.exposure.simulated",
     "homelib.h2sea.collection",
     "homelib.h2sea.features",

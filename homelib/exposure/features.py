@@ -120,6 +120,21 @@ def parse_hide(hide: Iterable[str] | str | None) -> frozenset[str]:
 
     A string is split on ``+`` (``"HT+WE"``); ``None`` or ``""`` is nothing.
 
+    Parameters
+    ----------
+    hide : iterable of str, str or None
+        Fields to hide: ``HT`` (hometown), ``WE`` (work-education), ``F`` (friend list).
+
+    Returns
+    -------
+    frozenset of str
+        The fields.
+
+    Raises
+    ------
+    ValueError
+        For an unknown field, naming it.
+
     Examples
     --------
     >>> sorted(parse_hide("WE+HT"))
@@ -142,6 +157,16 @@ def parse_hide(hide: Iterable[str] | str | None) -> frozenset[str]:
 
 def hide_label(hide: Iterable[str] | str | None) -> str:
     """``"HT+WE"``-style label in the order HT, WE, F (``""`` for nothing).
+
+    Parameters
+    ----------
+    hide : iterable of str, str or None
+        Fields, as :func:`parse_hide` takes them.
+
+    Returns
+    -------
+    str
+        The label.
 
     Examples
     --------
@@ -182,6 +207,16 @@ def category_of(ht: ArrayLike, we: ArrayLike, f: ArrayLike) -> Any:
 
     Scalars give a string, arrays an object array. Nothing visible gives
     :data:`NO_CATEGORY`.
+
+    Parameters
+    ----------
+    ht, we, f : bool or array-like of bool
+        Whether the hometown, the work-education and the friend list are shown.
+
+    Returns
+    -------
+    str or numpy.ndarray of object
+        ``"HT"``, ``"WE+F"``, ... (PFLI Table 4's user categories).
 
     Examples
     --------
@@ -241,6 +276,18 @@ def user_category(
     -------
     ndarray of str
         One of :data:`USER_CATEGORIES`, or ``"none"``.
+
+    Examples
+    --------
+    >>> from homelib.pfli.data import world_from_tables
+    >>> pl = pd.DataFrame({"place_id": [0, 1], "lat": [48.85, 45.76], "lon": [2.35, 4.84]})
+    >>> us = pd.DataFrame({"user_id": [0, 1, 2], "current_place": [0, 1, 1],
+    ...     "hometown": [1, 0, -1], "work": -1, "current_visible": False,
+    ...     "hometown_visible": [True, True, False], "work_visible": False,
+    ...     "friends_visible": True})
+    >>> w = world_from_tables(pl, us, [[0, 1], [0, 2]])
+    >>> user_category(w, [0, 1, 2]).tolist(), user_category(w, [0], hide="F").tolist()
+    (['HT+F', 'HT+F', 'F'], ['HT'])
     """
     ids = _user_ids(world, users)
     s = _shown(world, ids, parse_hide(hide))
@@ -259,6 +306,34 @@ def pct_friends_with_attributes(
 
     The paper's users have most friends outside the crawled data set, so
     their values stay below 45%; in the simulated world every friend is known.
+
+    Parameters
+    ----------
+    world : SocialWorld
+        Gives the users' visibility and ``adjacency``.
+    users : array-like of int
+        User ids.
+    hide : iterable of str or str, optional
+        Fields of these users treated as hidden (:func:`parse_hide`).
+
+    Returns
+    -------
+    numpy.ndarray of float
+        The percentage per user.
+
+    Examples
+    --------
+    >>> from homelib.pfli.data import world_from_tables
+    >>> pl = pd.DataFrame({"place_id": [0, 1], "lat": [48.85, 45.76], "lon": [2.35, 4.84]})
+    >>> us = pd.DataFrame({"user_id": [0, 1, 2], "current_place": [0, 1, 1],
+    ...     "hometown": [1, 0, -1], "work": -1, "current_visible": False,
+    ...     "hometown_visible": [True, True, False], "work_visible": False,
+    ...     "friends_visible": True})
+    >>> w = world_from_tables(pl, us, [[0, 1], [0, 2]])
+    >>> pct_friends_with_attributes(w, [0, 1, 2]).tolist()  # 0's friends: 1 shows HT, 2 nothing
+    [50.0, 100.0, 100.0]
+    >>> pct_friends_with_attributes(w, [0], hide="F").tolist()
+    [0.0]
     """
     ids = _user_ids(world, users)
     h = parse_hide(hide)
@@ -410,6 +485,15 @@ class BinSpec:
         Width of the % friends with attributes bins, in percentage points.
     cc_width : float
         Width of the cluster confidence bins.
+
+    Examples
+    --------
+    >>> BinSpec().pct_width, BinSpec(cc_width=0.1).cc_width
+    (5.0, 0.1)
+    >>> BinSpec(pct_width=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: pct_width = 0 must be in (0, 100]
     """
 
     pct_width: float = 5.0
@@ -464,6 +548,21 @@ def exposure_user_table(world: Any, per_user: pd.DataFrame) -> pd.DataFrame:
     DataFrame
         ``user_id, category, pct_friends_with_attributes, cluster_confidence,
         error_prob_km, error_cent_km``.
+
+    Examples
+    --------
+    >>> from homelib.pfli.data import world_from_tables
+    >>> pl = pd.DataFrame({"place_id": [0, 1], "lat": [48.85, 45.76], "lon": [2.35, 4.84]})
+    >>> us = pd.DataFrame({"user_id": [0, 1, 2], "current_place": [0, 1, 1],
+    ...     "hometown": [1, 0, -1], "work": -1, "current_visible": False,
+    ...     "hometown_visible": [True, True, False], "work_visible": False,
+    ...     "friends_visible": True})
+    >>> w = world_from_tables(pl, us, [[0, 1], [0, 2]])
+    >>> pu = pd.DataFrame({"user_id": [0, 0], "method": ["PFLI_prob", "PFLI_cent"],
+    ...                    "error_km": [5.0, 8.0], "cluster_prob": [0.7, 0.7]})
+    >>> t = exposure_user_table(w, pu)
+    >>> t.category.tolist(), t.pct_friends_with_attributes.tolist(), t.error_cent_km.tolist()
+    (['HT+F'], [50.0], [8.0])
     """
     need = ["user_id", "method", "error_km", "cluster_prob"]
     missing = [c for c in need if c not in per_user]
@@ -513,6 +612,19 @@ def exposure_groups(
     category x % friends bin x cluster confidence bin (:class:`BinSpec`); for
     every K the group's EP@K (Eq 8) is the target and its features are K, the
     category, and the mean % friends and mean cluster confidence of its users.
+
+    Parameters
+    ----------
+    table : DataFrame
+        ``category, pct_friends_with_attributes, cluster_confidence`` and the errors (an
+        ``error_km`` column, or ``error_prob_km`` and ``error_cent_km``).
+    ks : array-like of float
+        The distances K in km.
+    bins : BinSpec, optional
+        The bin widths (default ``BinSpec()``).
+    switch_km : float, default 40.0
+        With two error columns: ``prob`` errors below this K, ``cent`` errors from it on
+        (PFLI_cmb).
 
     Returns
     -------
