@@ -97,6 +97,13 @@ def write_pages(folder: str | Path) -> list[Path]:
     -------
     list of Path
         The pages written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> pages = write_pages(tempfile.mkdtemp())
+    >>> "homelib.metrics.md" in [p.name for p in pages]
+    True
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -200,6 +207,16 @@ def setup(app) -> dict:
     -------
     dict
         Extension metadata.
+
+    Examples
+    --------
+    >>> class App:  # a stand-in for Sphinx's application object
+    ...     events = []
+    ...     def connect(self, event, handler):
+    ...         self.events.append(event)
+    >>> app = App()
+    >>> setup(app)["parallel_read_safe"], app.events
+    (True, ['autodoc-process-docstring', 'autodoc-skip-member'])
     """
     app.connect("autodoc-process-docstring", _process_docstring)
     app.connect("autodoc-skip-member", _skip_member)
@@ -223,6 +240,19 @@ def update_toc(toc_path: str | Path) -> bool:
     ------
     ValueError
         If the markers are missing.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> toc = Path(tempfile.mkdtemp()) / "_toc.yml"
+    >>> _ = toc.write_text("parts:\\n  # api-begin\\n  # api-end\\n")
+    >>> update_toc(toc), update_toc(toc)
+    (True, False)
+    >>> _ = toc.write_text("parts: []\\n")
+    >>> update_toc(toc)
+    Traceback (most recent call last):
+    ...
+    ValueError: ...
     """
     path = Path(toc_path)
     text = path.read_text()

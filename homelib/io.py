@@ -81,7 +81,19 @@ _CACHE_FORMAT = 2
 
 
 class CacheWarning(UserWarning):
-    """A cache entry could not be used (corrupt, stale or unreadable) and is rebuilt."""
+    """A cache entry could not be used (corrupt, stale or unreadable) and is rebuilt.
+
+    Issued by :func:`cached`; the message names the cache file and why it was dropped.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warnings.warn("survey_world-ab12.pkl is corrupt; rebuilding it", CacheWarning)
+    >>> caught[0].category.__name__
+    'CacheWarning'
+    """
 
 
 def require_columns(df: pd.DataFrame, columns: Iterable[str], what: str) -> None:

@@ -120,7 +120,15 @@ def asset_files() -> dict[str, Path]:
 def copy_assets(dest: str | Path) -> list[Path]:
     """Copy the maps' scripts, styles and images into ``dest`` (``.../_static/homelib-maps``).
 
-    Returns the files written, sorted.
+    Parameters
+    ----------
+    dest : str or Path
+        The target folder (created if missing).
+
+    Returns
+    -------
+    list of Path
+        The files written, sorted.
 
     Examples
     --------
@@ -157,6 +165,22 @@ class MapLayers(NamedTuple):
 
     ``points``: one row per marker (lat, lon, color, radius in pixels, kind), ``lines``:
     one row per vertex (line id, lat, lon, color, weight), in drawing order.
+
+    Parameters
+    ----------
+    points : DataFrame
+        The markers.
+    lines : DataFrame
+        The vertices of the lines.
+
+    Examples
+    --------
+    >>> import folium
+    >>> m = folium.Map(location=[48.9, 2.3])
+    >>> _ = folium.CircleMarker([48.9, 2.3], radius=5).add_to(m)
+    >>> layers = map_layers(m)
+    >>> len(layers.points), len(layers.lines)
+    (1, 0)
     """
 
     points: pd.DataFrame
@@ -168,6 +192,16 @@ def map_layers(folium_map: Any) -> MapLayers:
 
     ``folium.Circle`` (radius in metres) is drawn with a 4-pixel radius; polygons and
     rectangles count as (closed) lines. Other layers (GeoJSON, heat maps) are not read.
+
+    Parameters
+    ----------
+    folium_map : folium.Map
+        The map; it is not changed.
+
+    Returns
+    -------
+    MapLayers
+        Its points and lines.
 
     Examples
     --------
@@ -242,6 +276,20 @@ def static_figure(folium_map: Any, *, title: str | None = None,
     on the web map; colours and marker sizes follow the folium options. Made without
     pyplot, so nothing is shown by a notebook unless returned.
 
+    Parameters
+    ----------
+    folium_map : folium.Map
+        The map (:func:`map_layers` reads its layers).
+    title : str, optional
+        The axes title.
+    figsize : tuple of float, default (7.0, 4.5)
+        Figure size in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure, axes labelled in degrees.
+
     Raises
     ------
     ValueError
@@ -299,6 +347,20 @@ def offline_html(folium_map: Any, *, assets: str = ASSET_URL, notify: bool = Tru
     ``notify`` adds a small script that reports to the enclosing :class:`MapFigure`
     whether the tiles loaded (it hides the static image) or failed (it keeps it).
     The map is not changed (its script lists are restored after rendering).
+
+    Parameters
+    ----------
+    folium_map : folium.Map
+        The map.
+    assets : str, default "../_static/homelib-maps/"
+        URL prefix of the local copies of the scripts and styles (:func:`copy_assets`).
+    notify : bool, default True
+        Add the tile-status script.
+
+    Returns
+    -------
+    str
+        The HTML document.
 
     Raises
     ------
@@ -403,6 +465,25 @@ class MapFigure:
 
     ``document`` is the map's standalone HTML (:func:`offline_html`), shown in an
     iframe; ``png`` the static image; ``ratio`` the map's height as a share of its width.
+
+    Parameters
+    ----------
+    document : str
+        The map's standalone HTML.
+    png : bytes
+        The static image shown until (or unless) the tiles load.
+    caption : str
+        The caption under the map.
+    name : str
+        A short name (file names and element ids).
+    ratio : str, default "60%"
+        Height as a share of the width.
+
+    Examples
+    --------
+    >>> fig = MapFigure("<html></html>", b"", "One point.", "demo")
+    >>> fig.caption, fig.ratio
+    ('One point.', '60%')
     """
 
     document: str

@@ -44,7 +44,19 @@ METRICS = ("f1", "auc", "gmean", "accuracy")
 
 
 def table3_long() -> pd.DataFrame:
-    """H2SEA Table 3 in long form: ``task, method, metric, value``."""
+    """H2SEA Table 3 in long form: ``task, method, metric, value``.
+
+    Returns
+    -------
+    DataFrame
+        The published numbers (``data/reference``), one row per task, method and metric.
+
+    Examples
+    --------
+    >>> t = table3_long()
+    >>> list(t.columns), sorted(t.metric.unique())
+    (['task', 'method', 'metric', 'value'], ['accuracy', 'auc', 'f1', 'gmean'])
+    """
     t3 = io.load_reference("h2sea_table3_performance")
     long = t3.melt(id_vars=["task", "method"], var_name="metric", value_name="value")
     long["method"] = pd.Categorical(long["method"], METHOD_ORDER, ordered=True)
@@ -52,7 +64,24 @@ def table3_long() -> pd.DataFrame:
 
 
 def best_method_per_task(metric: str = "f1") -> pd.DataFrame:
-    """The best method of each task by ``metric`` in the paper's Table 3."""
+    """The best method of each task by ``metric`` in the paper's Table 3.
+
+    Parameters
+    ----------
+    metric : {"f1", "auc", "gmean", "accuracy"}, default "f1"
+        The metric.
+
+    Returns
+    -------
+    DataFrame
+        One row per task with its best method and value.
+
+    Examples
+    --------
+    >>> best = best_method_per_task("f1")
+    >>> len(best), "H2SEA" in set(best.method)
+    (4, True)
+    """
     if metric not in METRICS:
         raise ValueError(f"metric {metric!r} is not one of {list(METRICS)}")
     t3 = io.load_reference("h2sea_table3_performance")
@@ -61,8 +90,20 @@ def best_method_per_task(metric: str = "f1") -> pd.DataFrame:
 
 
 def h2sea_gain_over_pop(metric: str = "f1") -> pd.DataFrame:
-    """Relative gain (%) of H2SEA over POP per task, as Sec 5.2 reports it.
+    """Relative gain (%) of H2SEA over POP per task, as H2SEA Sec 5.2 reports it.
 
+    Parameters
+    ----------
+    metric : {"f1", "auc", "gmean", "accuracy"}, default "f1"
+        The metric.
+
+    Returns
+    -------
+    DataFrame
+        ``task, gain_pct`` (and the two values).
+
+    Examples
+    --------
     >>> g = h2sea_gain_over_pop("f1")
     >>> round(float(g.loc[g.task == "personal_income", "gain_pct"].iloc[0]), 2)
     80.2
@@ -74,7 +115,18 @@ def h2sea_gain_over_pop(metric: str = "f1") -> pd.DataFrame:
 
 
 def pfli_aed_long() -> pd.DataFrame:
-    """PFLI Tables 1-2 in long form: ``user_set, metric, method, aed_km``."""
+    """PFLI Tables 1-2 in long form: ``user_set, metric, method, aed_km``.
+
+    Returns
+    -------
+    DataFrame
+        The published AED@60/80/100% (``data/reference``) of every method and user set.
+
+    Examples
+    --------
+    >>> list(pfli_aed_long().columns)
+    ['user_set', 'metric', 'method', 'aed_km']
+    """
     t = io.load_reference("pfli_table1_2_aed")
     return t.melt(id_vars=["user_set", "metric"], var_name="method", value_name="aed_km")
 
@@ -83,8 +135,19 @@ def plot_table3(metric: str = "f1"):
     """Seaborn bar chart of one metric of H2SEA Table 3, by task and method.
 
     Tasks in the paper's order; the legend sits below the axes, off the bars.
-    Returns the matplotlib ``Figure``.
 
+    Parameters
+    ----------
+    metric : {"f1", "auc", "gmean", "accuracy"}, default "f1"
+        The metric plotted.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The bar chart.
+
+    Examples
+    --------
     >>> fig = plot_table3("gmean")
     >>> fig.axes[0].get_ylabel(), len(fig.legends)
     ('G-Mean', 1)
@@ -116,7 +179,23 @@ def plot_table3(metric: str = "f1"):
 
 
 def county_summary(provinces: list[str] | None = None) -> pd.DataFrame:
-    """Number of cities and county-level divisions per province."""
+    """Number of cities and county-level divisions per province.
+
+    Parameters
+    ----------
+    provinces : list of str, optional
+        English province names (default: the survey's 9).
+
+    Returns
+    -------
+    DataFrame
+        One row per province.
+
+    Examples
+    --------
+    >>> county_summary(["Zhejiang"]).shape[0]
+    1
+    """
     df = geo.china_counties(provinces)
     return (df.groupby("province")
               .agg(cities=("city", "nunique"), counties=("county", "size"),
@@ -129,6 +208,24 @@ def county_map(provinces: list[str] | None = None, radius: int = 3):
 
     One small circle per county-level division, coloured by province, with the
     county, city and zip code in the tooltip.
+
+    Parameters
+    ----------
+    provinces : list of str, optional
+        English province names (default: the survey's 9).
+    radius : int, default 3
+        Circle radius in pixels.
+
+    Returns
+    -------
+    folium.Map
+        The map.
+
+    Examples
+    --------
+    >>> m = county_map(["Zhejiang"])
+    >>> type(m).__name__
+    'Map'
     """
     import folium
     import seaborn as sns

@@ -61,7 +61,23 @@ __all__ = [
 
 
 class ParameterError(ValueError):
-    """One or more notebook parameters are wrong; ``problems`` lists them."""
+    """One or more notebook parameters are wrong; ``problems`` lists them.
+
+    Parameters
+    ----------
+    notebook : str
+        The notebook, e.g. ``"02_enrich"``.
+    problems : list of Problem
+        Every bad parameter found (all of them, not only the first).
+
+    Examples
+    --------
+    >>> err = ParameterError("02_enrich", [Problem("scale", 2.0, "parameter 'scale' = 2.0: too big")])
+    >>> str(err)
+    "02_enrich: parameter 'scale' = 2.0: too big"
+    >>> [p.name for p in err.problems]
+    ['scale']
+    """
 
     def __init__(self, notebook: str, problems: list[Problem]):
         self.notebook = notebook
@@ -71,7 +87,22 @@ class ParameterError(ValueError):
 
 @dataclass(frozen=True)
 class Problem:
-    """One bad parameter: its name, the value given and what is wrong."""
+    """One bad parameter: its name, the value given and what is wrong.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name.
+    value : object
+        The value given.
+    message : str
+        The full message, naming the parameter and the value.
+
+    Examples
+    --------
+    >>> [p.name for p in problems("02_enrich", {"seed": 0, "scale": 0.5, "map_homes": 5})]
+    ['map_homes']
+    """
 
     name: str
     value: Any
@@ -130,7 +161,22 @@ FEATURE_FAMILIES = ("County-income", "POI", "City-name", "Province-name", "Count
 
 
 class NotebookParams(BaseModel):
-    """Base of every notebook's parameter model: strict, no unknown names, frozen."""
+    """Base of every notebook's parameter model: strict, no unknown names, frozen.
+
+    A subclass declares one pydantic field per notebook parameter; see :data:`NOTEBOOK_PARAMETERS`.
+
+    Examples
+    --------
+    >>> class Tiny(NotebookParams):
+    ...     seed: Seed
+    >>> Tiny(seed=3).seed
+    3
+    >>> try:
+    ...     Tiny(seed=3, sede=4)
+    ... except ValueError as err:
+    ...     print(err.errors()[0]["type"], err.errors()[0]["loc"])
+    extra_forbidden ('sede',)
+    """
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 

@@ -113,19 +113,61 @@ TOP_LEVEL_KEYS = ("description", "seed", "notebooks")
 
 
 class PipelineError(ValueError):
-    """A profile, notebook selection or parameter is wrong (nothing was run or written)."""
+    """A profile, notebook selection or parameter is wrong (nothing was run or written).
+
+    Examples
+    --------
+    >>> try:
+    ...     run("no_such_profile", log=lambda line: None)
+    ... except PipelineError as err:
+    ...     print(type(err).__name__, "no_such_profile" in str(err))
+    PipelineError True
+    """
 
 
 class ProfileError(PipelineError):
-    """A profile file cannot be read: YAML syntax, encoding, shape or an unknown key."""
+    """A profile file cannot be read: YAML syntax, encoding, shape or an unknown key.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> bad = Path(tempfile.mkdtemp()) / "bad.yml"
+    >>> _ = bad.write_text("seed: [1\\n")
+    >>> try:
+    ...     load_profile(str(bad))
+    ... except ProfileError as err:
+    ...     print(isinstance(err, PipelineError), "bad.yml" in str(err))
+    True True
+    """
 
 
 class NotebookFailed(RuntimeError):
-    """A notebook raised while executing."""
+    """A notebook raised while executing.
+
+    :func:`run` raises it after recording the failure in the manifest; the notebook's previous
+    results stay published.
+
+    Examples
+    --------
+    >>> str(NotebookFailed("08_pfli failed: ValueError: scale must be positive"))
+    '08_pfli failed: ValueError: scale must be positive'
+    """
 
 
 class Interrupted(KeyboardInterrupt):
-    """The run received SIGINT, SIGTERM or SIGHUP; ``signum`` says which."""
+    """The run received SIGINT, SIGTERM or SIGHUP; ``signum`` says which.
+
+    Parameters
+    ----------
+    signum : int
+        The signal number.
+
+    Examples
+    --------
+    >>> err = Interrupted(signal.SIGTERM)
+    >>> str(err), err.signum == signal.SIGTERM
+    ('interrupted by SIGTERM', True)
+    """
 
     def __init__(self, signum: int):
         self.signum = signum
@@ -134,7 +176,31 @@ class Interrupted(KeyboardInterrupt):
 
 @dataclass(frozen=True)
 class Profile:
-    """A named set of notebooks and their parameters, with where each key was written."""
+    """A named set of notebooks and their parameters, with where each key was written.
+
+    Read one with :func:`load_profile`.
+
+    Parameters
+    ----------
+    name : str
+        The profile's name (``"ci"``, ``"full"``).
+    description : str
+        What the profile is for.
+    seed : int
+        The global seed, given to every notebook that declares a ``seed`` parameter.
+    notebooks : dict of str to dict
+        Parameters per notebook (``NN_name`` -> parameter -> value).
+    source : Path, optional
+        The YAML file it was read from.
+    lines : dict of str to int
+        Line of each key in ``source``: ``"seed"``, ``"03_h2sea"``, ``"03_h2sea.scale"``.
+
+    Examples
+    --------
+    >>> prof = Profile("x", "a demo", 7, {"01_a": {"n": 1}}, lines={"01_a": 4})
+    >>> prof.parameters("01_a", ["n", "seed"]), prof.where("01_a.n")
+    ({'n': 1, 'seed': 7}, "profile 'x':4")
+    """
 
     name: str
     description: str
@@ -142,7 +208,6 @@ class Profile:
     notebooks: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: Path | None = None
     lines: dict[str, int] = field(default_factory=dict)
-    """Line of each key in ``source``: ``"seed"``, ``"03_h2sea"``, ``"03_h2sea.scale"``."""
 
     def parameters(self, notebook: str, accepted: Iterable[str]) -> dict[str, Any]:
         """Parameters for ``notebook``: its block, plus the global seed if accepted.
@@ -904,6 +969,16 @@ def run(
     Interrupted
         SIGINT, SIGTERM or SIGHUP; ``data/results`` is as it was before the
         interrupted notebook.
+
+    Examples
+    --------
+    A bad selection is refused before anything runs:
+
+    >>> try:
+    ...     run("ci", only=["99"], log=lambda line: None)
+    ... except PipelineError as err:
+    ...     print(type(err).__name__)
+    PipelineError
     """
     prof = load_profile(profile)
     plan = validate_profile(prof)

@@ -96,6 +96,22 @@ class TableError(ValueError):
     failures : DataFrame
         ``row, column, value, reason``: one line per bad cell (``row`` is None
         for a problem of the whole table).
+
+    Parameters
+    ----------
+    what : str
+        The table.
+    failures : DataFrame
+        The problems, columns ``row, column, value, reason``.
+    line_offset : int, optional
+        Added to a row number to give a file line in the message.
+
+    Examples
+    --------
+    >>> err = TableError("sale", pd.DataFrame([(1, "lat", "abc", "not a number")],
+    ...                                       columns=["row", "column", "value", "reason"]))
+    >>> str(err)
+    "sale: column 'lat', row 1, value 'abc': not a number"
     """
 
     def __init__(self, what: str, failures: pd.DataFrame, *, line_offset: int | None = None):
@@ -129,7 +145,25 @@ def _show(value: Any) -> str:
 
 @dataclass(frozen=True)
 class Validated:
-    """A validated table (canonical dtypes) and the rows dropped (``row, column, value, reason``)."""
+    """A validated table (canonical dtypes) and the rows dropped.
+
+    Returned by :func:`validate`.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The valid rows, with the schema's dtypes.
+    dropped : DataFrame
+        ``row, column, value, reason`` of every bad cell of the dropped rows.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"lat": [30.0, 95.0], "lon": [120, 120], "price": [1, 2],
+    ...                   "city": ["A", "A"]})
+    >>> rep = validate(t, SOURCE_SCHEMAS["sale"], drop_invalid=True)
+    >>> len(rep.table), rep.n_dropped
+    (1, 1)
+    """
 
     table: pd.DataFrame
     dropped: pd.DataFrame
@@ -909,6 +943,27 @@ class ExposureProfile(BaseModel):
     ``hometown`` and ``current_place`` are a place id or a unique place name,
     ``work`` an organisation id, ``friends`` a list of user ids; None means
     "not shown". Strict: ``True`` is not an id and ``1.5`` is not an id.
+
+    Parameters
+    ----------
+    hometown : int or str, optional
+        The hometown shown: a place id or a unique place name.
+    work : int, optional
+        The organisation id of the work or education shown.
+    friends : list of int, optional
+        The friends shown, as user ids.
+    current_place : int or str, optional
+        The current city, when shown (what the attacker predicts otherwise).
+
+    Examples
+    --------
+    >>> ExposureProfile(hometown="Hangzhou", friends=[3, 5]).model_dump()
+    {'hometown': 'Hangzhou', 'work': None, 'friends': [3, 5], 'current_place': None}
+    >>> try:
+    ...     ExposureProfile(work=True)
+    ... except ValueError as err:
+    ...     print(err.errors()[0]["loc"])
+    ('work',)
     """
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)

@@ -79,7 +79,15 @@ MANIFEST = "manifest.json"
 
 
 class StoreBusy(RuntimeError):
-    """Another pipeline run holds the lock on ``data/results``."""
+    """Another pipeline run holds the lock on ``data/results``.
+
+    Raised by :func:`lock` when the lock is taken; the message names the holder.
+
+    Examples
+    --------
+    >>> issubclass(StoreBusy, RuntimeError)
+    True
+    """
 
 
 def store_dir() -> Path:
@@ -417,6 +425,18 @@ def publish(
     -------
     dict
         The manifest now published.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from homelib import paths
+    >>> os.environ["HOMELIB_ROOT"] = tempfile.mkdtemp()  # a scratch project for this example
+    >>> staged = new_staging("00_demo")
+    >>> _ = paths.atomic_write_text(staged / "demo.csv", "a\\n1\\n")
+    >>> m = publish("00_demo", {"status": "ok"}, staged, {"profile": "ci"})
+    >>> m["files"]["demo.csv"]["notebook"], m["notebooks"]["00_demo"]["status"]
+    ('00_demo', 'ok')
+    >>> del os.environ["HOMELIB_ROOT"]
     """
     with signals_deferred():
         current = current_generation()

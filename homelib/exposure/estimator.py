@@ -242,6 +242,8 @@ def smallest_change(variants: pd.DataFrame, target_level: int) -> pd.Series | No
     ``target_level``, the one hiding the fewest shown fields, then the lowest
     exposure probability. ``None`` when no hiding reaches the level.
 
+    Examples
+    --------
     >>> v = pd.DataFrame({"hide": ["", "WE", "HT+WE"], "n_changed": [0, 1, 2],
     ...                   "exposure_probability": [0.97, 0.5, 0.07], "risk_level": [5, 3, 1]})
     >>> smallest_change(v, 3)["hide"], smallest_change(v, 1)["hide"]

@@ -120,6 +120,23 @@ def parse_hide(hide: Iterable[str] | str | None) -> frozenset[str]:
 
     A string is split on ``+`` (``"HT+WE"``); ``None`` or ``""`` is nothing.
 
+    Parameters
+    ----------
+    hide : iterable of str, str or None
+        Fields to hide: ``HT`` (hometown), ``WE`` (work-education), ``F`` (friend list).
+
+    Returns
+    -------
+    frozenset of str
+        The fields.
+
+    Raises
+    ------
+    ValueError
+        For an unknown field, naming it.
+
+    Examples
+    --------
     >>> sorted(parse_hide("WE+HT"))
     ['HT', 'WE']
     >>> parse_hide(["XX"])
@@ -141,6 +158,18 @@ def parse_hide(hide: Iterable[str] | str | None) -> frozenset[str]:
 def hide_label(hide: Iterable[str] | str | None) -> str:
     """``"HT+WE"``-style label in the order HT, WE, F (``""`` for nothing).
 
+    Parameters
+    ----------
+    hide : iterable of str, str or None
+        Fields, as :func:`parse_hide` takes them.
+
+    Returns
+    -------
+    str
+        The label.
+
+    Examples
+    --------
     >>> hide_label({"F", "HT"})
     'HT+F'
     """
@@ -179,6 +208,18 @@ def category_of(ht: ArrayLike, we: ArrayLike, f: ArrayLike) -> Any:
     Scalars give a string, arrays an object array. Nothing visible gives
     :data:`NO_CATEGORY`.
 
+    Parameters
+    ----------
+    ht, we, f : bool or array-like of bool
+        Whether the hometown, the work-education and the friend list are shown.
+
+    Returns
+    -------
+    str or numpy.ndarray of object
+        ``"HT"``, ``"WE+F"``, ... (PFLI Table 4's user categories).
+
+    Examples
+    --------
     >>> category_of([True, False, False], [False, False, True], [True, False, True]).tolist()
     ['HT+F', 'none', 'WE+F']
     """
@@ -235,6 +276,18 @@ def user_category(
     -------
     ndarray of str
         One of :data:`USER_CATEGORIES`, or ``"none"``.
+
+    Examples
+    --------
+    >>> from homelib.pfli.data import world_from_tables
+    >>> pl = pd.DataFrame({"place_id": [0, 1], "lat": [48.85, 45.76], "lon": [2.35, 4.84]})
+    >>> us = pd.DataFrame({"user_id": [0, 1, 2], "current_place": [0, 1, 1],
+    ...     "hometown": [1, 0, -1], "work": -1, "current_visible": False,
+    ...     "hometown_visible": [True, True, False], "work_visible": False,
+    ...     "friends_visible": True})
+    >>> w = world_from_tables(pl, us, [[0, 1], [0, 2]])
+    >>> user_category(w, [0, 1, 2]).tolist(), user_category(w, [0], hide="F").tolist()
+    (['HT+F', 'HT+F', 'F'], ['HT'])
     """
     ids = _user_ids(world, users)
     s = _shown(world, ids, parse_hide(hide))
@@ -253,6 +306,34 @@ def pct_friends_with_attributes(
 
     The paper's users have most friends outside the crawled data set, so
     their values stay below 45%; in the simulated world every friend is known.
+
+    Parameters
+    ----------
+    world : SocialWorld
+        Gives the users' visibility and ``adjacency``.
+    users : array-like of int
+        User ids.
+    hide : iterable of str or str, optional
+        Fields of these users treated as hidden (:func:`parse_hide`).
+
+    Returns
+    -------
+    numpy.ndarray of float
+        The percentage per user.
+
+    Examples
+    --------
+    >>> from homelib.pfli.data import world_from_tables
+    >>> pl = pd.DataFrame({"place_id": [0, 1], "lat": [48.85, 45.76], "lon": [2.35, 4.84]})
+    >>> us = pd.DataFrame({"user_id": [0, 1, 2], "current_place": [0, 1, 1],
+    ...     "hometown": [1, 0, -1], "work": -1, "current_visible": False,
+    ...     "hometown_visible": [True, True, False], "work_visible": False,
+    ...     "friends_visible": True})
+    >>> w = world_from_tables(pl, us, [[0, 1], [0, 2]])
+    >>> pct_friends_with_attributes(w, [0, 1, 2]).tolist()  # 0's friends: 1 shows HT, 2 nothing
+    [50.0, 100.0, 100.0]
+    >>> pct_friends_with_attributes(w, [0], hide="F").tolist()
+    [0.0]
     """
     ids = _user_ids(world, users)
     h = parse_hide(hide)
@@ -283,6 +364,8 @@ def cluster_confidence(scores: ArrayLike | sp.spmatrix, clusters: ArrayLike) -> 
     clusters : (n_places,) int array
         Cluster label of every place (e.g. UPGMA labels).
 
+    Examples
+    --------
     >>> cluster_confidence([[0.1, 0.2, 0.3, 0.4], [0.5, 0.25, 0.25, 0.0]], [0, 0, 1, 2])
     array([0.4 , 0.75])
     """
@@ -355,6 +438,8 @@ def ep_at_k(
     DataFrame
         ``by`` columns, ``k_km``, ``n_users``, ``n_exposed``, ``ep``.
 
+    Examples
+    --------
     >>> t = pd.DataFrame({"g": ["a", "a", "a", "b"], "error_km": [0.0, 15.0, 300.0, 5.0]})
     >>> ep_at_k(t, [10, 100], by=["g"])
        g   k_km  n_users  n_exposed        ep
@@ -400,6 +485,15 @@ class BinSpec:
         Width of the % friends with attributes bins, in percentage points.
     cc_width : float
         Width of the cluster confidence bins.
+
+    Examples
+    --------
+    >>> BinSpec().pct_width, BinSpec(cc_width=0.1).cc_width
+    (5.0, 0.1)
+    >>> BinSpec(pct_width=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: pct_width = 0 must be in (0, 100]
     """
 
     pct_width: float = 5.0
@@ -414,6 +508,8 @@ class BinSpec:
     def pct_bin(self, pct: ArrayLike) -> NDArray[np.int64]:
         """Bin index of % friends with attributes (last bin closed at 100).
 
+        Examples
+        --------
         >>> BinSpec(pct_width=5).pct_bin([0, 4.99, 5, 100]).tolist()
         [0, 0, 1, 19]
         """
@@ -424,6 +520,8 @@ class BinSpec:
     def cc_bin(self, cc: ArrayLike) -> NDArray[np.int64]:
         """Bin index of cluster confidence (last bin closed at 1).
 
+        Examples
+        --------
         >>> BinSpec(cc_width=0.25).cc_bin([0, 0.2499, 0.25, 1.0]).tolist()
         [0, 0, 1, 3]
         """
@@ -450,6 +548,21 @@ def exposure_user_table(world: Any, per_user: pd.DataFrame) -> pd.DataFrame:
     DataFrame
         ``user_id, category, pct_friends_with_attributes, cluster_confidence,
         error_prob_km, error_cent_km``.
+
+    Examples
+    --------
+    >>> from homelib.pfli.data import world_from_tables
+    >>> pl = pd.DataFrame({"place_id": [0, 1], "lat": [48.85, 45.76], "lon": [2.35, 4.84]})
+    >>> us = pd.DataFrame({"user_id": [0, 1, 2], "current_place": [0, 1, 1],
+    ...     "hometown": [1, 0, -1], "work": -1, "current_visible": False,
+    ...     "hometown_visible": [True, True, False], "work_visible": False,
+    ...     "friends_visible": True})
+    >>> w = world_from_tables(pl, us, [[0, 1], [0, 2]])
+    >>> pu = pd.DataFrame({"user_id": [0, 0], "method": ["PFLI_prob", "PFLI_cent"],
+    ...                    "error_km": [5.0, 8.0], "cluster_prob": [0.7, 0.7]})
+    >>> t = exposure_user_table(w, pu)
+    >>> t.category.tolist(), t.pct_friends_with_attributes.tolist(), t.error_cent_km.tolist()
+    (['HT+F'], [50.0], [8.0])
     """
     need = ["user_id", "method", "error_km", "cluster_prob"]
     missing = [c for c in need if c not in per_user]
@@ -500,12 +613,27 @@ def exposure_groups(
     every K the group's EP@K (Eq 8) is the target and its features are K, the
     category, and the mean % friends and mean cluster confidence of its users.
 
+    Parameters
+    ----------
+    table : DataFrame
+        ``category, pct_friends_with_attributes, cluster_confidence`` and the errors (an
+        ``error_km`` column, or ``error_prob_km`` and ``error_cent_km``).
+    ks : array-like of float
+        The distances K in km.
+    bins : BinSpec, optional
+        The bin widths (default ``BinSpec()``).
+    switch_km : float, default 40.0
+        With two error columns: ``prob`` errors below this K, ``cent`` errors from it on
+        (PFLI_cmb).
+
     Returns
     -------
     DataFrame
         ``category, pct_bin, cc_bin, k_km, n_users, n_exposed, ep,
         pct_friends_with_attributes, cluster_confidence``.
 
+    Examples
+    --------
     >>> t = pd.DataFrame({"category": ["F", "F", "WE"],
     ...                   "pct_friends_with_attributes": [1.0, 3.0, 0.0],
     ...                   "cluster_confidence": [0.51, 0.53, 0.9],

@@ -61,6 +61,20 @@ def design_matrix(frame: pd.DataFrame, features: Iterable[str] = EXPOSURE_FEATUR
     :data:`ALL_CATEGORIES` (user category), ``pct_friends_with_attributes``
     and ``cluster_confidence``, for the selected ``features``.
 
+    Parameters
+    ----------
+    frame : DataFrame
+        Rows with ``k_km, category, pct_friends_with_attributes, cluster_confidence``.
+    features : iterable of str, default EXPOSURE_FEATURES
+        Subset of :data:`EXPOSURE_FEATURES`, in any order (columns follow that constant).
+
+    Returns
+    -------
+    numpy.ndarray of float
+        One row per row of ``frame``.
+
+    Examples
+    --------
     >>> f = pd.DataFrame({"k_km": [20.0], "category": ["WE"],
     ...                   "pct_friends_with_attributes": [0.0], "cluster_confidence": [0.4]})
     >>> design_matrix(f).tolist()
@@ -116,8 +130,9 @@ def _kept(groups: pd.DataFrame, min_group_size: int) -> tuple[pd.DataFrame, int]
 
 
 class ExposureDesign(TransformerMixin, BaseEstimator):
-    """The exposure features of a frame as a numeric matrix (:func:`design_matrix`), as a
-    scikit-learn transformer (the first step of :func:`make_exposure_pipeline`).
+    """The exposure features of a frame as a numeric matrix, as a scikit-learn transformer.
+
+    It applies :func:`design_matrix`; the first step of :func:`make_exposure_pipeline`.
 
     Parameters
     ----------
@@ -245,8 +260,9 @@ class ExposureModel(RegressorMixin, BaseEstimator):
         return self
 
     def predict(self, X: pd.DataFrame) -> NDArray[np.float64]:
-        """EP for rows with ``k_km, category, pct_friends_with_attributes,
-        cluster_confidence``, clipped to [0, 1].
+        """EP for rows of exposure features, clipped to [0, 1].
+
+        The rows need ``k_km, category, pct_friends_with_attributes, cluster_confidence``.
 
         Parameters
         ----------
@@ -439,10 +455,19 @@ def evaluate_exposure_models(
     by_group: bool = False,
     models: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Tables 5-6: CV MAE/RMSE of RDF, LinearRegression and the 4 RDFs without one feature.
+    """PFLI Tables 5-6: CV MAE/RMSE of RDF, LinearRegression and the 4 RDFs without one feature.
 
-    ``by_group`` is passed to :func:`cross_validate_exposure`; ``models``
-    restricts the runs to these names (default: all six).
+    Parameters
+    ----------
+    groups : DataFrame
+        From :func:`homelib.exposure.features.exposure_groups` (one row per group, with
+        ``ep`` and ``n_users``).
+    folds, min_group_size, n_estimators, min_samples_leaf, max_features, max_samples, n_jobs, seed
+        Passed to :func:`cross_validate_exposure` (the random forest's settings).
+    by_group : bool, default False
+        Passed to :func:`cross_validate_exposure`.
+    models : sequence of str, optional
+        Restrict the runs to these names (default: all six).
 
     Returns
     -------
@@ -450,6 +475,20 @@ def evaluate_exposure_models(
         ``model, mae, rmse, n_rows, n_rows_dropped`` with models named as in
         ``data/reference/pfli_table5_6_exposure_model.csv``: ``RDF``,
         ``LinearRegression``, ``RDF without <feature>``.
+
+    Raises
+    ------
+    ValueError
+        If ``models`` names an unknown model.
+
+    Examples
+    --------
+    >>> g = pd.DataFrame({"k_km": np.tile([10.0, 50.0], 4), "category": "HT",
+    ...                   "pct_friends_with_attributes": np.repeat([10.0, 30, 50, 70], 2),
+    ...                   "cluster_confidence": 0.5, "ep": np.tile([0.2, 0.6], 4), "n_users": 20})
+    >>> t = evaluate_exposure_models(g, folds=2, models=["LinearRegression"])
+    >>> t.model.tolist(), bool(t.mae.iloc[0] < 1e-9)
+    (['LinearRegression'], True)
     """
     common = dict(
         folds=folds, min_group_size=min_group_size, n_estimators=n_estimators,

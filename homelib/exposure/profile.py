@@ -54,6 +54,26 @@ def world_with_profile(world: Any, profile: Mapping[str, Any]) -> tuple[Any, int
     -------
     (SocialWorld, int)
         The new world and the new user's id (``len(world.users)``).
+
+    Raises
+    ------
+    TypeError, KeyError, ValueError
+        For a profile that is not a mapping, an unknown field or an unknown id or name.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from homelib.pfli.data import world_from_tables
+    >>> pl = pd.DataFrame({"place_id": [0, 1], "lat": [48.85, 45.76], "lon": [2.35, 4.84]})
+    >>> us = pd.DataFrame({"user_id": [0, 1], "current_place": [0, 1], "hometown": -1,
+    ...     "work": -1, "current_visible": True, "hometown_visible": False,
+    ...     "work_visible": False, "friends_visible": True})
+    >>> world = world_from_tables(pl, us, [[0, 1]])
+    >>> new, uid = world_with_profile(world, {"hometown": 1, "friends": [0, 1]})
+    >>> uid, int(new.users.hometown.iloc[uid]), bool(new.users.current_visible.iloc[uid])
+    (2, 1, False)
+    >>> len(world.users)  # the input world is not modified
+    2
     """
     if not isinstance(profile, Mapping):
         raise TypeError(f"profile: expected a mapping; got {type(profile).__name__}")

@@ -46,6 +46,18 @@ def risk_levels(ep: ArrayLike) -> NDArray[np.int64]:
     Bands are closed below and open above, except level 5 which is
     ``[0.9, 1]``: ``0.25 -> 2``, ``0.5 -> 3``, ``0.75 -> 4``, ``0.9 -> 5``.
 
+    Parameters
+    ----------
+    ep : array-like of float
+        Exposure probabilities (EP@K, PFLI Eq 8) in [0, 1].
+
+    Returns
+    -------
+    numpy.ndarray of int
+        The risk level of each, 1 (safest) to 5 (most risky).
+
+    Examples
+    --------
     >>> risk_levels([0.0, 0.2499, 0.25, 0.4999, 0.5, 0.75, 0.8999, 0.9, 1.0]).tolist()
     [1, 1, 2, 2, 3, 4, 4, 5, 5]
     """
@@ -61,6 +73,18 @@ def risk_levels(ep: ArrayLike) -> NDArray[np.int64]:
 def risk_level(ep: float) -> int:
     """Risk level 1-5 of one exposure probability (Table 3).
 
+    Parameters
+    ----------
+    ep : float
+        An exposure probability in [0, 1].
+
+    Returns
+    -------
+    int
+        Its risk level (:func:`risk_levels`).
+
+    Examples
+    --------
     >>> risk_level(0.883)
     4
     """
@@ -70,6 +94,18 @@ def risk_level(ep: float) -> int:
 def risk_band(level: int) -> tuple[float, float]:
     """``(low, high)`` EP band of a risk level; ``low`` is included.
 
+    Parameters
+    ----------
+    level : int
+        A risk level, 1 to 5.
+
+    Returns
+    -------
+    tuple of float
+        The band's ``(low, high)`` exposure probabilities (PFLI Table 3).
+
+    Examples
+    --------
     >>> risk_band(2)
     (0.25, 0.5)
     """

@@ -42,7 +42,6 @@ def world_and_evaluation(
     -------
     (SocialWorld, PFLIEvaluation)
     """
-
     if isinstance(ln_users, bool) or not isinstance(ln_users, (int, np.integer)) or ln_users < 1:
         raise ValueError(f"ln_users = {ln_users!r}: at least 1 LN user is needed")
     wp = dict(world_params or {})

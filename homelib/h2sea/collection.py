@@ -65,6 +65,7 @@ class SourcesConfig:
     """How strongly the area function tilts the POI mix (0 = the same mix everywhere)."""
 
     def params(self) -> dict:
+        """The configuration as a plain dict (a cache key)."""
         return asdict(self)
 
 

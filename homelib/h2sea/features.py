@@ -94,6 +94,8 @@ def stats_of_prices(groups: list) -> pd.DataFrame:
 
     Empty groups give count 0 and NaN elsewhere.
 
+    Examples
+    --------
     >>> stats_of_prices([[2.0], []]).to_numpy().tolist()[1][:2]
     [0.0, nan]
     """
@@ -124,6 +126,8 @@ def price_features(lat: ArrayLike, lon: ArrayLike, city: ArrayLike, listings: pd
     prefix : str
         ``"hp"`` or ``"rp"``.
 
+    Examples
+    --------
     >>> lst = pd.DataFrame({"lat": [0.0, 0.0, 0.05], "lon": [0.0, 0.01, 0.0],
     ...                     "price": [10.0, 20.0, 40.0]})
     >>> f = price_features([0.0, 0.05, 5.0], [0.0, 0.05, 5.0], ["A", "A", "A"], lst,
@@ -177,6 +181,8 @@ def statistics_features(homes: pd.DataFrame, county_income: pd.DataFrame,
                         town_stats: pd.DataFrame) -> pd.DataFrame:
     """County income, town budget and town tax histories 2012-2017, with fallbacks.
 
+    Examples
+    --------
     >>> homes = pd.DataFrame({"city": ["A", "A"], "county": ["a1", "a2"], "town": ["t", "u"]})
     >>> ci = pd.DataFrame({"city": "A", "county": "a1", "year": list(YEARS), "income": 100.0})
     >>> ts = pd.DataFrame({"city": "A", "county": "a1", "town": "t", "year": list(YEARS),
@@ -227,6 +233,8 @@ def poi_features(lat: ArrayLike, lon: ArrayLike, pois: pd.DataFrame,
     example, 3 bars and 1 university are collected: ``OF`` = 3/4 and 1/4. A home without POIs gets 0 everywhere and
     ``poi_count`` 0.
 
+    Examples
+    --------
     >>> pois = pd.DataFrame({"lat": [0.0, 0.0, 0.0, 1.0], "lon": [0.0, 0.0, 0.0, 1.0],
     ...     "category": ["food/bar", "food/bar", "education/university", "food/bar"]})
     >>> f = poi_features([0.0, 1.0], [0.0, 1.0], pois)
@@ -261,6 +269,8 @@ def poi_features(lat: ArrayLike, lon: ArrayLike, pois: pd.DataFrame,
 def categorical_features(homes: pd.DataFrame) -> pd.DataFrame:
     """Zip code, names (qualified by their parents) and urban type as ``category`` columns.
 
+    Examples
+    --------
     >>> h = pd.DataFrame({"zip_code": ["100001"], "province": ["Hebei"], "city": ["c"],
     ...                   "county": ["k"], "town": ["t"], "street": ["s"],
     ...                   "urban_type": ["rural"]})
@@ -361,6 +371,8 @@ def build_features(sources: Sources) -> tuple[pd.DataFrame, pd.DataFrame]:
 def feature_columns() -> list[str]:
     """The columns of the feature table, in order (the schema a real table must follow).
 
+    Examples
+    --------
     >>> cols = feature_columns()
     >>> len(cols), cols[0], cols[-1]
     (159, 'hp_count', 'urban_type')

@@ -71,6 +71,8 @@ def h2sea_world(scale: float = 1.0, seed: int = 0, **world_params) -> tuple[Surv
 def h2sea_dataset(scale: float = 1.0, seed: int = 0, **world_params) -> H2SEADataset:
     """Features, labels and ground truth of the kept people (cached).
 
+    Examples
+    --------
     >>> import inspect; list(inspect.signature(h2sea_dataset).parameters)
     ['scale', 'seed', 'world_params']
     """

@@ -240,6 +240,8 @@ def systematic_pps(sizes: ArrayLike, n: int, rng: np.random.Generator) -> NDArra
     The frame is taken in the given order (sort it to stratify implicitly).
     A unit larger than the sampling interval can be hit more than once.
 
+    Examples
+    --------
     >>> rng = np.random.default_rng(0)
     >>> systematic_pps([10, 10, 10, 10], 2, rng).tolist()  # one in each half
     [1, 3]
@@ -265,6 +267,8 @@ def eq1_inclusion(
     ``n_c G_c / S_p x n_t G_t / G_c x n_v G_v / G_t x n_h / G_v``, which
     telescopes to ``n_c n_t n_v n_h / S_p = 1200 / S_p`` whatever the sizes.
 
+    Examples
+    --------
     >>> eq1_inclusion(1_000_000, 90_000, 8_000, 600) * 1_000_000
     1200.0
     """
@@ -275,6 +279,8 @@ def eq1_inclusion(
 def class_cuts_from_shares(shares_pct: ArrayLike) -> NDArray:
     """Standard-normal cut points giving classes with these shares (%).
 
+    Examples
+    --------
     >>> class_cuts_from_shares([50, 25, 25]).round(4).tolist()
     [0.0, 0.6745]
     """
@@ -294,6 +300,8 @@ def survey_counties(provinces: tuple[str, ...] | None = None) -> pd.DataFrame:
     shared with a county of another city); the copy nearest the city seat is
     kept. ``kind`` is ``district`` (区), ``county_city`` (县级市) or ``county``.
 
+    Examples
+    --------
     >>> df = survey_counties(("Zhejiang",))
     >>> sorted(df.kind.unique())
     ['county', 'county_city', 'district']
@@ -317,8 +325,10 @@ def survey_counties(provinces: tuple[str, ...] | None = None) -> pd.DataFrame:
 
 def _frame_cities(counties: pd.DataFrame, n_cities: int, rng: np.random.Generator,
                   anchors: tuple[str, ...] = ()) -> list[str]:
-    """Choose ``n_cities`` cities, allocated to provinces by their number of cities;
-    ``anchors`` (when in the chosen provinces) are taken first."""
+    """Choose ``n_cities`` cities, allocated to provinces by their number of cities.
+
+    ``anchors`` (when in the chosen provinces) are taken first.
+    """
     per_prov = counties.groupby("province").city.unique()
     total = sum(len(c) for c in per_prov)
     n_cities = min(n_cities, total)
@@ -439,6 +449,8 @@ def estimate_home(
         Indexed like ``community``: ``lat, lon, method`` (``night_checkin`` or
         ``community``).
 
+    Examples
+    --------
     >>> ci = pd.DataFrame({"person_id": [1, 1, 1, 2], "lat": [30.0, 30.0, 30.1, 40.0],
     ...                    "lon": [120.0, 120.0, 120.1, 116.0], "night": [True] * 4})
     >>> com = pd.DataFrame({"lat": [30.001, 30.0], "lon": [120.0, 120.0]}, index=[1, 2])
@@ -664,8 +676,10 @@ def simulate_survey(config: SurveyConfig | None = None, seed: int = 0) -> Survey
 
 def _city_prices(cfg: SurveyConfig, cities: pd.DataFrame, counties: pd.DataFrame,
                  rng: np.random.Generator) -> pd.DataFrame:
-    """Published city average price: log-linear in the city level, spanning the paper's range
-    over the frame cities."""
+    """Published city average price: log-linear in the city level.
+
+    It spans the paper's range over the frame cities.
+    """
     out = cities.copy()
     x = cfg.city_price_level_link * out.level + rng.normal(0, cfg.city_price_sd, len(out))
     fx = x[out.in_frame]
@@ -680,8 +694,10 @@ def _city_prices(cfg: SurveyConfig, cities: pd.DataFrame, counties: pd.DataFrame
 
 def area_log_price(cfg: SurveyConfig, city_price: ArrayLike, level: ArrayLike,
                    city_level: ArrayLike, urban_type: ArrayLike) -> NDArray:
-    """log price (yuan/m2) of the market around a place: the city's published average,
-    shifted by the place's latent level relative to the city and by its urban type."""
+    """Log price (yuan/m2) of the market around a place.
+
+    The city's published average, shifted by the place's latent level relative to the city and by its urban type.
+    """
     off = pd.Series(np.asarray(urban_type)).map(cfg.urban_price_offset).to_numpy()
     return (np.log(np.asarray(city_price, float))
             + cfg.area_price_slope * (np.asarray(level, float) - np.asarray(city_level, float))

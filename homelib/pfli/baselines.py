@@ -313,6 +313,16 @@ class BackstromFit:
         Per distance bin: ``d_low_mi, d_high_mi, d_mean_mi, friend_pairs,
         user_pairs, p_friend, p_fit``.
     method : str
+        How the law was fitted.
+
+    Examples
+    --------
+    Returned by :func:`fit_backstrom`; the law at the published constants:
+
+    >>> fit = BackstromFit(0.0019, 0.196, 1.05, n_friend_pairs=10, n_user_pairs=1e4,
+    ...                    bins=pd.DataFrame())
+    >>> fit.ok
+    True
     """
 
     a: float
@@ -601,9 +611,11 @@ def _mode_city(values: NDArray, city: NDArray, n_values: int, n_places: int) -> 
 
 def _mode_city_loo(values: NDArray, city: NDArray, n_values: int, n_places: int,
                    users: NDArray) -> tuple[NDArray, NDArray]:
-    """For each of ``users`` (known), the map of its own value built without it:
-    the most common known city of the value and its share, once the user's own
-    (value, city) is removed (-1 / 0 if nothing is left)."""
+    """For each of ``users`` (known), the map of its own value built without it.
+
+    The most common known city of the value and its share, once the user's own
+    (value, city) is removed (-1 / 0 if nothing is left).
+    """
     m = _value_counts(values, city, n_values, n_places).tocoo()
     order = np.lexsort((m.col, -m.data, m.row))
     r, c, d = m.row[order], m.col[order], m.data[order]

@@ -70,6 +70,18 @@ class SocialWorld:
         The generating config (None for loaded real data).
     stats : dict
         Counts of the generation or loading (e.g. dropped self loops).
+
+    Examples
+    --------
+    Build one with :func:`world_from_tables` (or :func:`read_social_world`):
+
+    >>> pl = pd.DataFrame({"place_id": [0, 1], "lat": [48.85, 45.76], "lon": [2.35, 4.84]})
+    >>> us = pd.DataFrame({"user_id": [0, 1], "current_place": [0, 1], "hometown": -1,
+    ...     "work": -1, "current_visible": True, "hometown_visible": False,
+    ...     "work_visible": False, "friends_visible": True})
+    >>> w = world_from_tables(pl, us, [[0, 1]])
+    >>> w.n_users, w.n_places, w.degree.tolist()
+    (2, 2, [1, 1])
     """
 
     places: pd.DataFrame
@@ -82,10 +94,12 @@ class SocialWorld:
 
     @property
     def n_users(self) -> int:
+        """Number of users."""
         return len(self.users)
 
     @property
     def n_places(self) -> int:
+        """Number of places."""
         return len(self.places)
 
     @property
@@ -278,7 +292,27 @@ def read_social_world(folder: str | Path) -> SocialWorld:
 
 
 def friend_distance_km(world: SocialWorld) -> NDArray:
-    """Distance in km between the current cities of the two ends of every edge."""
+    """Distance in km between the current cities of the two ends of every edge.
+
+    Parameters
+    ----------
+    world : SocialWorld
+        A world; ``edges`` and the users' ``current_place`` are read.
+
+    Returns
+    -------
+    numpy.ndarray of float
+        One distance per row of ``world.edges``.
+
+    Examples
+    --------
+    >>> pl = pd.DataFrame({"place_id": [0, 1], "lat": [48.85, 45.76], "lon": [2.35, 4.84]})
+    >>> us = pd.DataFrame({"user_id": [0, 1], "current_place": [0, 1], "hometown": -1,
+    ...     "work": -1, "current_visible": True, "hometown_visible": False,
+    ...     "work_visible": False, "friends_visible": True})
+    >>> friend_distance_km(world_from_tables(pl, us, [[0, 1]])).round(0).tolist()
+    [391.0]
+    """
     p = world.places
     cu = world.users["current_place"].to_numpy()
     a, b = cu[world.edges[:, 0]], cu[world.edges[:, 1]]

@@ -68,6 +68,18 @@ class PFLIEvaluation:
     baseline_models : list of dict
         The fitted baselines of every fold (same order as ``models``).
     info : dict
+        Run facts (fold sizes, timings, settings).
+
+    Examples
+    --------
+    Usually returned by :func:`evaluate_pfli`; built by hand here:
+
+    >>> pu = pd.DataFrame({"user_id": [0, 1], "method": "PFLI_prob", "error_km": [5.0, 80.0],
+    ...                    "has_la_friends": [True, False]})
+    >>> ev = PFLIEvaluation(pu, aed_table(pu), acc_table(pu, [10]), models=[],
+    ...                     clusters=np.zeros(2, dtype=int))
+    >>> ev.acc_at_k.query("user_set == 'overall'").acc.tolist()
+    [0.5]
     """
 
     per_user: pd.DataFrame
@@ -230,6 +242,20 @@ def aed_table(per_user: pd.DataFrame) -> pd.DataFrame:
     with K); its AED rows use the ``prob`` predictions, the selector it uses
     at small distances, and are marked in ``note``.
 
+    Parameters
+    ----------
+    per_user : DataFrame
+        ``method, error_km, has_la_friends`` per (user, method), as
+        :attr:`PFLIEvaluation.per_user`.
+
+    Returns
+    -------
+    DataFrame
+        One row per user set (``la_friends``, ``overall``) and method: ``aed60, aed80,
+        aed100`` (:func:`homelib.metrics.aed_at`) and ``note``.
+
+    Examples
+    --------
     >>> pu = pd.DataFrame({"method": "PFLI_prob", "error_km": [10., 20, 30, 40, 1000],
     ...                    "has_la_friends": True})
     >>> aed_table(pu).query("user_set == 'overall' and method == 'PFLI_prob'")[["aed60", "aed100"]].values.tolist()
@@ -249,6 +275,25 @@ def acc_table(per_user: pd.DataFrame, ks: ArrayLike = DEFAULT_KS,
               config: PFLIConfig | None = None) -> pd.DataFrame:
     """ACC@K per user set, method and K (``pfli_acc_at_k.csv`` columns), plus ``PFLI_cmb``.
 
+    ``PFLI_cmb`` uses the ``prob`` selector below ``config.cmb_switch_km`` and the ``cent``
+    selector from there on (PFLI Sec 7.2.2).
+
+    Parameters
+    ----------
+    per_user : DataFrame
+        ``method, error_km, has_la_friends`` per (user, method).
+    ks : array-like of float
+        The distances K in km (the paper's Figure 4-5 grid by default).
+    config : PFLIConfig, optional
+        Gives ``cmb_switch_km`` (default ``PFLIConfig()``).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``user_set, method, k_km, acc``.
+
+    Examples
+    --------
     >>> pu = pd.DataFrame({"method": ["PFLI_prob"] * 2 + ["PFLI_cent"] * 2,
     ...                    "error_km": [5., 60, 30, 45], "has_la_friends": True})
     >>> t = acc_table(pu, [10, 50])
@@ -274,7 +319,39 @@ def accuracy_by_visibility(world, per_user: pd.DataFrame, ks: ArrayLike = (25, 4
     """ACC@K of ``method`` by which attributes the user shows (HT and WE, one, none).
 
     The paper reports 90% accuracy for users revealing hometown and work and
-    education (Sec 1) without naming K; the book shows several K.
+    education (PFLI Sec 1) without naming K; the book shows several K.
+
+    Parameters
+    ----------
+    world : SocialWorld
+        Gives each user's ``hometown_visible`` and ``work_visible``.
+    per_user : DataFrame
+        ``user_id, method, error_km`` per (user, method).
+    ks : array-like of float, default (25, 40, 100)
+        The distances K in km.
+    method : str, default "PFLI_prob"
+        The method whose errors are used.
+
+    Returns
+    -------
+    DataFrame
+        ``shows, n_users`` and one ``acc@<K>km`` column per K; groups without users are left out.
+
+    Examples
+    --------
+    >>> from homelib.pfli.data import world_from_tables
+    >>> pl = pd.DataFrame({"place_id": [0, 1], "lat": [48.85, 45.76], "lon": [2.35, 4.84]})
+    >>> us = pd.DataFrame({"user_id": [0, 1, 2], "current_place": [0, 1, 1], "hometown": 0,
+    ...     "work": -1, "current_visible": True, "hometown_visible": [True, True, False],
+    ...     "work_visible": [True, False, False], "friends_visible": True})
+    >>> w = world_from_tables(pl, us, [[0, 1]])
+    >>> pu = pd.DataFrame({"user_id": [0, 1, 2], "method": "PFLI_prob",
+    ...                    "error_km": [5.0, 30.0, 300.0]})
+    >>> accuracy_by_visibility(w, pu, ks=[10, 100])
+           shows  n_users  acc@10km  acc@100km
+    0  HT and WE        1       1.0        1.0
+    1    HT only        1       0.0        1.0
+    2    neither        1       0.0        0.0
     """
     u = world.users.set_index("user_id")
     df = per_user[per_user["method"] == method]

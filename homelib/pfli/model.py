@@ -86,7 +86,17 @@ _HIDE = frozenset({"HT", "WE", "F"})
 
 
 class PFLITrainingWarning(UserWarning):
-    """The PFLI trainer changed or replaced the logistic coefficients (see ``train_info``)."""
+    """The PFLI trainer changed or replaced the logistic coefficients (see ``train_info``).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warnings.warn("PFLI alpha: every weight <= 0", PFLITrainingWarning)
+    >>> caught[0].category is PFLITrainingWarning
+    True
+    """
 
 
 @dataclass(frozen=True)
@@ -287,8 +297,10 @@ def visible_adjacency(world) -> sp.csr_matrix:
 
 
 def _n_values(world) -> dict[str, int]:
-    """Number of possible values per attribute (at least 1, so that empty attributes
-    still give well-formed, all-zero matrices)."""
+    """Number of possible values per attribute.
+
+    At least 1, so that empty attributes still give well-formed, all-zero matrices.
+    """
     work = world.users["work"] if "work" in world.users else pd.Series([-1])
     n_work = max(len(world.orgs), int(work.max()) + 1 if len(work) else 0)
     return {"HT": max(1, world.n_places), "WE": max(1, n_work)}
@@ -348,6 +360,27 @@ class SimilarityMatrix:
     seen get ``default`` (the overall same-city share); with ``smoothing`` s,
     ``w = (same + s default) / (total + s)`` (the book's reading: s = 1, a
     pseudo-count; the paper's raw ratio is s = 0).
+
+    Build one with :func:`similarity_matrix`.
+
+    Parameters
+    ----------
+    keys : numpy.ndarray of int
+        Sorted cell keys ``i * (M + 1) + j`` of the pairs seen.
+    same, total : numpy.ndarray of float
+        Same-city pairs and all pairs of each cell.
+    n_values : int
+        ``M``, the number of values of the attribute.
+    default : float
+        The value of an unseen pair.
+    smoothing : float
+        The pseudo-count s.
+
+    Examples
+    --------
+    >>> W = similarity_matrix([0, 0], [5, 5], np.array([[0, 1]]), 1, smoothing=1.0)
+    >>> W.n_values, W.lookup([0], [0]).tolist()
+    (1, [1.0])
     """
 
     keys: NDArray  # sorted i * (M + 1) + j
@@ -466,8 +499,10 @@ def similarity_matrix(
 
 def close_far_labels(lat: ArrayLike, lon: ArrayLike, truth: ArrayLike, cols: ArrayLike,
                      close_km: float) -> NDArray:
-    """Sec 5.3's training labels: 1 (close) where location ``cols`` lies within ``close_km``
-    of the true city ``truth`` (both place ids), else 0 (far).
+    """PFLI Sec 5.3's training labels: 1 (close) or 0 (far).
+
+    1 where location ``cols`` lies within ``close_km`` of the true city ``truth`` (both place
+    ids), else 0.
 
     Parameters
     ----------
@@ -528,6 +563,14 @@ class PFLIModel:
     train_info : dict
         What the trainer did (items, raw and clipped coefficients, left-out
         features, fallbacks), see :func:`fit_pfli`.
+
+    Examples
+    --------
+    >>> from homelib.pfli.world import SocialConfig, build_social_world
+    >>> w = build_social_world(SocialConfig(n_users=400, n_places=30, n_multi_orgs=3), seed=1)
+    >>> model = PFLI(PFLIConfig(train_users=100)).fit(w, w.users.current_visible.to_numpy()).model_
+    >>> model.n_places, sorted(model.alpha)
+    (30, ['HT', 'WE'])
     """
 
     config: PFLIConfig
@@ -654,8 +697,10 @@ class PFLIModel:
         return {"out": out, "inn": inn, "out_same": same_city(out), "inn_same": same_city(inn)}
 
     def _w_loo(self, k: str, users: NDArray, r: NDArray, v: NDArray, pairs: dict) -> NDArray:
-        """``w_k(u, v)`` for the known-friend pairs (row r of ``users``, friend v), with every
-        ``W_k`` pair of u left out of the cell and of the default same-city share."""
+        """``w_k(u, v)`` for the known-friend pairs (row r of ``users``, friend v).
+
+        Every ``W_k`` pair of u left out of the cell and of the default same-city share.
+        """
         W = self.W[k]
         m = W.n_values
         allval = np.where(self.values[k] < 0, m, self.values[k])
@@ -684,8 +729,10 @@ class PFLIModel:
         return _onehot(self.values[k], self.RT[k].shape[0], dtype=np.float32)
 
     def _evidence(self, world, users: ArrayLike, hide) -> tuple:
-        """Checked user ids, their visible values, and their shown friends split into
-        LA (city known to the model) and LN adjacency rows."""
+        """Checked user ids, their visible values, and their shown friends.
+
+        The friends are split into LA (city known to the model) and LN adjacency rows.
+        """
         users = _check_users(world, users)
         hide = _check_hide(hide)
         own = observed_values(world, users, hide)
@@ -1025,12 +1072,32 @@ class LocationPredictor(BaseEstimator):
     ``(lat, lon)`` per user (NaN: no answer). Subclasses store their
     ``__init__`` arguments unchanged (scikit-learn's ``clone``,
     ``get_params`` and ``set_params`` work) and end fitted attributes in ``_``.
+
+    Examples
+    --------
+    A predictor that always answers place 0:
+
+    >>> class Always0(LocationPredictor):
+    ...     def fit(self, world, known=None):
+    ...         return self
+    ...     def predict(self, world, users):
+    ...         return np.zeros(len(users), dtype=np.int64)
+    >>> from homelib.pfli.data import world_from_tables
+    >>> pl = pd.DataFrame({"place_id": [0, 1], "lat": [48.85, 45.76], "lon": [2.35, 4.84]})
+    >>> us = pd.DataFrame({"user_id": [0, 1], "current_place": [0, 1], "hometown": -1,
+    ...     "work": -1, "current_visible": True, "hometown_visible": False,
+    ...     "work_visible": False, "friends_visible": True})
+    >>> w = world_from_tables(pl, us, [[0, 1]])
+    >>> Always0().fit(w).predict_coords(w, [1]).tolist()
+    [[48.85, 2.35]]
     """
 
     def fit(self, world, known: ArrayLike | None = None):  # pragma: no cover - interface
+        """Fit from ``world`` using the ``known`` users' current cities; return ``self``."""
         raise NotImplementedError
 
     def predict(self, world, users: ArrayLike) -> NDArray:  # pragma: no cover - interface
+        """Predicted current place id of each of ``users``."""
         raise NotImplementedError
 
     def predict_coords(self, world, users: ArrayLike) -> NDArray:

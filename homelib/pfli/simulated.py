@@ -43,7 +43,6 @@ def pfli_evaluation(scale: float = 1.0, seed: int = 0, *, folds: int = 5, ln_use
     -------
     PFLIEvaluation
     """
-
     cfg = PFLIConfig(**config)
     wp = dict(world_params or {})
     # world parameters equal to their defaults do not change the world: keep them out of the key

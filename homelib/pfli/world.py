@@ -111,6 +111,22 @@ BACKSTROM_C = 1.05
 def backstrom_p(d_km, a: float = BACKSTROM_A, b: float = BACKSTROM_B, c: float = BACKSTROM_C):
     """Backstrom et al.'s probability of friendship at distance ``d_km`` (km in, miles inside).
 
+    ``p(d) = a (d + b) ** -c`` with ``d`` in miles (the law behind PFLI's Base_dist baseline).
+
+    Parameters
+    ----------
+    d_km : float or array-like of float
+        Distances in km.
+    a, b, c : float
+        The law's constants (Backstrom et al.'s published fit by default).
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The probability of friendship at each distance.
+
+    Examples
+    --------
     >>> round(float(backstrom_p(0.0)), 4)
     0.0105
     >>> bool(backstrom_p(10.0) > backstrom_p(100.0))
@@ -124,7 +140,39 @@ def backstrom_p(d_km, a: float = BACKSTROM_A, b: float = BACKSTROM_B, c: float =
 class SocialConfig:
     """Every mechanism of the social world, with paper-scale defaults.
 
-    See the module docstring for what each field does.
+    See the module docstring for what each mechanism does; shares are in [0, 1].
+
+    Parameters
+    ----------
+    n_users, n_places : int
+        Size of the world (the paper's 371,913 users and 12,863 places by default).
+    place_pop_exponent, user_pop_exponent, focus_countries, focus_boost
+        Which real cities are drawn and where users live (population to a power, boosted in
+        the focus countries).
+    near_k, far_share_small, far_share_big, stay_share
+        Hometowns: the ``near_k`` nearest places, the share from far away (small and big
+        cities), and the share of the others who stay in their current city.
+    local_org_size, local_same_city, n_multi_orgs, max_sites, site_zipf, multi_share, site_decay_km
+        Work and education organisations: local ones and multi-site ones (sites Zipf-sized,
+        chosen with a distance decay).
+    mean_degree, degree_sigma, p_friend_org, p_friend_hometown, intra_city_miles
+        Friendships: log-normal degrees, shares made through an organisation or a hometown.
+    backstrom_b, backstrom_c : float
+        The distance law of the other friendships (:func:`backstrom_p`).
+    la_share, hometown_share, work_share, friends_share
+        Visibility: the LA users' share and what they show (the paper's counts).
+    ln_hometown_share, ln_work_share, ln_friends_share : float, optional
+        What LN users show (default: as LA users).
+
+    Examples
+    --------
+    >>> cfg = SocialConfig(n_users=300, n_places=30)
+    >>> cfg.mean_degree, round(cfg.la_share, 4)
+    (20.0, 0.4138)
+    >>> SocialConfig(la_share=1.5)
+    Traceback (most recent call last):
+    ...
+    ValueError: SocialConfig.la_share must be in [0, 1]; got 1.5
     """
 
     n_users: int = PAPER_COUNTS["users"]
@@ -187,6 +235,8 @@ class SocialConfig:
         Organisations with many sites scale like the places. Explicit
         ``params`` win over the scaled values.
 
+        Examples
+        --------
         >>> c = SocialConfig.scaled(0.0538)
         >>> c.n_users, c.n_places
         (20009, 1437)
@@ -433,6 +483,8 @@ def build_social_world(config: SocialConfig | None = None, seed: int = 0) -> Soc
     -------
     SocialWorld
 
+    Examples
+    --------
     >>> w = build_social_world(SocialConfig(n_users=300, n_places=30, n_multi_orgs=3), seed=0)
     >>> int(w.users.current_visible.sum()) == round(300 * w.config.la_share)
     True
@@ -472,7 +524,28 @@ def build_social_world(config: SocialConfig | None = None, seed: int = 0) -> Soc
 def social_world(scale: float = 1.0, seed: int = 0, **params) -> SocialWorld:
     """The world at ``scale`` times the paper's users, cached in ``data/cache``.
 
-    ``params`` override :class:`SocialConfig` fields (see :meth:`SocialConfig.scaled`).
+    Parameters
+    ----------
+    scale : float, default 1.0
+        Share of the paper's 371,913 users (and of its places).
+    seed : int, default 0
+        Seed of :func:`build_social_world`.
+    **params
+        Override :class:`SocialConfig` fields (see :meth:`SocialConfig.scaled`).
+
+    Returns
+    -------
+    SocialWorld
+        Built once per parameter set (:func:`homelib.io.cached`).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> os.environ["HOMELIB_ROOT"] = tempfile.mkdtemp()  # a scratch cache for this example
+    >>> w = social_world(0.001, seed=1, n_multi_orgs=3)
+    >>> len(w.users) == SocialConfig.scaled(0.001).n_users
+    True
+    >>> del os.environ["HOMELIB_ROOT"]
     """
     cfg = SocialConfig.scaled(scale, **params)
     key = {"seed": seed, **asdict(cfg), "version": 1}
@@ -492,6 +565,23 @@ def calibration_table(world: SocialWorld) -> pd.DataFrame:
     (``published`` is the paper's number times ``n_users / 371,913``);
     ``within`` is True when they agree within 1% (or 1 user). The LN count
     cannot match: the paper's LA and LN counts do not add up to its total.
+
+    Parameters
+    ----------
+    world : SocialWorld
+        A simulated world.
+
+    Returns
+    -------
+    DataFrame
+        One row per calibrated count, as in ``pfli_calibration.csv``.
+
+    Examples
+    --------
+    >>> w = build_social_world(SocialConfig(n_users=300, n_places=30, n_multi_orgs=3), seed=0)
+    >>> t = calibration_table(w)
+    >>> bool(t.loc[t.iloc[:, 0] == "users"].iloc[0]["within"])
+    True
     """
     u = world.users
     f = len(u) / PAPER_COUNTS["users"]
