@@ -634,3 +634,79 @@ def test_risk_levels_of_table_3():
         risk_band(True)
     with pytest.raises(TypeError, match="must be an integer risk level"):
         risk_band(2.0)
+
+
+# --------------------------------------------------------------------------- edge cases found by mutation testing
+
+
+def test_similarity_to_sparse_ratios_off_the_diagonal():
+    # cells (0, 1): 1 of 2 pairs same city; (1, null): 1 of 1; (null, 0): 1 of 2
+    W = similarity_matrix([0, 1, 1, -1, 0], [5, 5, 7, 5, 8],
+                          np.array([[0, 1], [0, 2], [1, 3], [3, 4], [3, 0]]), 2)
+    np.testing.assert_allclose(W.to_sparse().toarray(),
+                               [[0.0, 0.5, 0.0], [0.0, 0.0, 1.0], [0.5, 0.0, 0.0]])
+    assert W.to_sparse().nnz == 3
+
+
+def test_items_ignore_stored_zeros_and_give_int_ids():
+    a = sp.csr_matrix((np.array([0.0, 0.5]), (np.array([0, 1]), np.array([2, 0]))), shape=(2, 3))
+    assert a.nnz == 2  # the stored zero is kept by the constructor
+    rows, cols, x = _items({"a": a}, ["a"], 3)
+    assert rows.tolist() == [1] and cols.tolist() == [0] and x.tolist() == [[0.5]]
+    assert rows.dtype == np.int64 and cols.dtype == np.int64
+
+
+def test_close_far_labels_accept_float_ids():
+    lat, lon = PLACES.lat.to_numpy(), PLACES.lon.to_numpy()
+    got = close_far_labels(lat, lon, np.array([0.0, 0.0]), np.array([1.0, 2.0]), 100.0)
+    assert got.tolist() == [1, 0]
+
+
+def test_cluster_confidence_edge_cases():
+    cl = np.array([0, 0, 1])
+    # a stored zero is a valid probability, not a negative one
+    s = sp.csr_matrix((np.array([0.0, 0.5, 0.5]), (np.array([0, 0, 0]), np.array([0, 1, 2]))),
+                      shape=(1, 3))
+    np.testing.assert_allclose(cluster_confidence(s, cl), [0.5])
+    assert cluster_confidence(np.zeros((0, 3)), cl).shape == (0,)
+    assert cluster_confidence(sp.csr_matrix((0, 3)), cl).shape == (0,)
+    with pytest.raises(TypeError, match="^clusters: expected a 1-d integer array"):
+        cluster_confidence(np.ones((1, 3)), cl.astype(float))
+
+
+def test_acc_curve_has_float_ks():
+    t = acc_curve([5.0, 50.0], [10, 100])
+    assert t.k_km.dtype == np.float64 and t.acc.tolist() == [0.5, 1.0]
+
+
+def test_risk_messages_and_non_numbers():
+    from homelib.exposure.risk import _check_level
+
+    with pytest.raises(ValueError, match="^level = 6 is outside the risk levels 1-5$"):
+        risk_band(6)
+    with pytest.raises(TypeError, match="^level = 2.0 must be an integer"):
+        risk_band(2.0)
+    with pytest.raises(ValueError, match="^target_level = 7 is outside"):
+        _check_level(7)
+    with pytest.raises(ValueError, match="^exposure_probability = .*nan.* is outside"):
+        risk_levels([0.5, None])
+    assert risk_levels([0, 1]).tolist() == [1, 5]
+
+
+def test_fit_logistic_records_every_field():
+    rng = np.random.default_rng(1)
+    n = 300
+    y = (rng.random(n) < 0.4).astype(int)
+    small = 0.2 * y + rng.uniform(0.01, 0.3, n)  # informative, every value below 1
+    wts, info = _fit_logistic(small[:, None], y, ["s"], seed=0)
+    assert set(info) == {"features", "n_items", "n_used", "share_close", "dropped", "clipped",
+                         "fallback", "raw_coef", "intercept"}
+    assert info["dropped"] == {} and info["clipped"] == [] and info["fallback"] is None
+    assert set(info["raw_coef"]) == {"s"} and wts["s"] == info["raw_coef"]["s"] > 0
+    assert isinstance(info["intercept"], float)
+    with pytest.warns(PFLITrainingWarning):
+        _, info = _fit_logistic(np.zeros((0, 1)), np.zeros(0, int), ["s"], seed=0)
+    assert info["fallback"] == "no training item: every weight 0" and set(info) >= {"clipped"}
+    with pytest.warns(PFLITrainingWarning):
+        _, info = _fit_logistic(np.column_stack([small, np.zeros(n)]), np.ones(n, int), ["s", "z"], 0)
+    assert info["dropped"] == {"z": "no evidence (zero on every item)"}

@@ -18,6 +18,8 @@ without a reason is marked "unexplained". Timeouts count as killed, as in mutmut
 from __future__ import annotations
 
 import argparse
+import ast
+import difflib
 import fnmatch
 import json
 import os
@@ -81,14 +83,15 @@ def status(code) -> str:
     return KILLED.get(code) or OTHER.get(code, "suspicious")
 
 
-def run_mutmut(report: str, max_children: int) -> None:
-    globs = [mutant_glob(m, f) for m, fs in REPORTS[report].items() for f in fs]
+def run_mutmut(report: str, max_children: int, only: list[str] | None = None) -> None:
+    """Run mutmut on the report's functions (or on the mutant names ``only``)."""
+    globs = only or [mutant_glob(m, f) for m, fs in REPORTS[report].items() for f in fs]
     log = ROOT / "mutants" / f"mutmut-{report}.log"
     log.parent.mkdir(exist_ok=True)
     cmd = ["nice", "-n", "15", sys.executable, "-m", "mutmut", "run", "--max-children",
            str(max_children), *globs]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    with open(log, "w") as fh:
+    with open(log, "a") as fh:
         rc = subprocess.call(cmd, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT, env=env)
     if rc != 0:
         sys.exit(f"mutmut run failed (exit {rc}); see {log}")
@@ -110,16 +113,37 @@ def load_results(report: str) -> list[tuple[str, str, str, str]]:
     return out
 
 
+_SOURCES: dict[str, dict[str, list[str]]] = {}
+
+
+def _functions(module: str) -> dict[str, list[str]]:
+    """Source lines of every function of mutmut's copy of ``module`` (mutants and originals)."""
+    if module not in _SOURCES:
+        path = ROOT / "mutants" / (module.replace(".", "/") + ".py")
+        text = path.read_text()
+        lines = text.splitlines()
+        _SOURCES[module] = {
+            node.name: lines[node.lineno:node.end_lineno]
+            for node in ast.walk(ast.parse(text))
+            if isinstance(node, ast.FunctionDef) and "__mutmut_" in node.name
+        }
+    return _SOURCES[module]
+
+
 def show(name: str) -> str:
-    r = subprocess.run([sys.executable, "-m", "mutmut", "show", name], cwd=ROOT,
-                       capture_output=True, text=True)
-    lines = r.stdout.splitlines()
-    diff = [ln for ln in lines if ln.startswith(("-", "+")) and not ln.startswith(("---", "+++"))]
-    return "\n".join(diff) or r.stdout.strip()
+    """The changed lines of mutant ``name`` against the original function."""
+    module, _, func = name.rpartition(".")
+    funcs = _functions(module)
+    orig = funcs.get(func.rsplit("__mutmut_", 1)[0] + "__mutmut_orig")
+    mut = funcs.get(func)
+    if orig is None or mut is None:
+        return "(source not found)"
+    diff = difflib.unified_diff(orig, mut, lineterm="", n=0)
+    return "\n".join(ln for ln in diff if ln[:1] in "-+" and ln[:3] not in ("---", "+++"))
 
 
 def rate(c: Counter) -> str:
-    n = sum(c.values())
+    n = sum(c.values()) - c["not checked"]
     k = c["killed"] + c["timeout"]
     return f"{100 * k / n:.1f}%" if n else "n/a"
 
@@ -139,28 +163,30 @@ def write_report(report: str, results: list, path: Path) -> None:
         f"each mutant: {', '.join(f'`{t}`' for t in cfg_tests)} (only those covering the mutated "
         "function). Timeouts count as killed.",
         "",
-        f"**Overall: {total['killed'] + total['timeout']} of {len(results)} mutants killed "
-        f"({rate(total)})**; survived {total['survived']}, no covering test {total['no tests']}, "
-        f"other {len(results) - sum(total[s] for s in ('killed', 'timeout', 'survived', 'no tests'))}.",
+        f"**Overall: {total['killed'] + total['timeout']} of {len(results) - total['not checked']} "
+        f"checked mutants killed ({rate(total)})**; survived {total['survived']}, no covering test "
+        f"{total['no tests']}, not checked (run stopped) {total['not checked']}. Kill rates are over "
+        "the checked mutants.",
         "",
         "## Kill rate per module",
         "",
-        "| module | mutants | killed | timeout | survived | no tests | kill rate |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| module | mutants | killed | timeout | survived | no tests | not checked | kill rate |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for module in REPORTS[report]:
         c = Counter(s for m, _, _, s in results if m == module)
         lines.append(f"| `{module}` | {sum(c.values())} | {c['killed']} | {c['timeout']} | "
-                     f"{c['survived']} | {c['no tests']} | {rate(c)} |")
+                     f"{c['survived']} | {c['no tests']} | {c['not checked']} | {rate(c)} |")
     lines += ["", "## Kill rate per function", "",
-              "| function | mutants | killed | survived | kill rate |",
-              "| --- | ---: | ---: | ---: | ---: |"]
+              "| function | mutants | killed | not killed | not checked | kill rate |",
+              "| --- | ---: | ---: | ---: | ---: | ---: |"]
     for module, functions in REPORTS[report].items():
         for f in functions:
             c = Counter(s for m, fn, _, s in results if m == module and fn == f)
             lines.append(f"| `{module}.{f}` | {sum(c.values())} | {c['killed'] + c['timeout']} | "
-                         f"{sum(c.values()) - c['killed'] - c['timeout']} | {rate(c)} |")
-    surv = [(m, f, n, s) for m, f, n, s in results if s not in ("killed", "timeout")]
+                         f"{sum(c.values()) - c['killed'] - c['timeout'] - c['not checked']} | "
+                         f"{c['not checked']} | {rate(c)} |")
+    surv = [(m, f, n, s) for m, f, n, s in results if s not in ("killed", "timeout", "not checked")]
     lines += ["", f"## Surviving mutants ({len(surv)})", ""]
     if not surv:
         lines.append("None.")
@@ -187,9 +213,17 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("report", choices=sorted(REPORTS))
     p.add_argument("--report-only", action="store_true", help="only rewrite the report from mutants/")
+    p.add_argument("--pending", action="store_true", help="run only the mutants without a result")
+    p.add_argument("--rerun-survivors", action="store_true",
+                   help="run again only the mutants that survived (after adding tests)")
     p.add_argument("--max-children", type=int, default=2)
     a = p.parse_args(argv)
-    if not a.report_only:
+    if a.pending or a.rerun_survivors:
+        want = {"not checked"} if a.pending else {"survived", "no tests"}
+        names = [n for *_, n, st in load_results(a.report) if st in want]
+        if names:
+            run_mutmut(a.report, a.max_children, names)
+    elif not a.report_only:
         run_mutmut(a.report, a.max_children)
     write_report(a.report, load_results(a.report), Path(__file__).with_name(f"mutation_{a.report}.md"))
 
