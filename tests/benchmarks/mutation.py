@@ -196,7 +196,18 @@ def write_report(report: str, results: list, path: Path) -> None:
         unexplained += why is None
         lines += [f"### `{n}` ({s})", "", "```diff", show(n), "```", "",
                   f"Why: {why or 'unexplained (no entry in tests/benchmarks/mutation_survivors.yml)'}", ""]
-    lines += [f"Unexplained survivors: {unexplained}.", ""]
+    targeted = sum(str(reasons.get(n, "")).startswith("New test") for *_, n, _s in surv)
+    checked = len(results) - total["not checked"]
+    lines += [f"Unexplained survivors: {unexplained}. Survivors targeted by a test added after the run: "
+              f"{targeted} (kill rate {100 * (total['killed'] + total['timeout'] + targeted) / max(checked, 1):.1f}%"
+              " once a `--rerun-survivors` confirms them; the rest are harmless as explained).", ""]
+    if total["not checked"]:
+        idle = [f"`{m}.{f}`" for m, fs in REPORTS[report].items() for f in fs
+                if all(s == "not checked" for mm, ff, _, s in results if mm == m and ff == f)]
+        lines += ["## Not checked", "",
+                  f"The run was stopped before these functions' mutants were checked (2 cores shared by "
+                  f"several engineers); `python tests/benchmarks/mutation.py {report} --pending` "
+                  f"continues it: {', '.join(idle)}.", ""]
     path.write_text("\n".join(lines))
     print(f"{report}: {total['killed'] + total['timeout']}/{len(results)} killed ({rate(total)}), "
           f"{len(surv)} not killed ({unexplained} unexplained) -> {path.relative_to(ROOT)}")
