@@ -64,9 +64,11 @@ api: env
 bench: env
 	@for b in tests/benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
-# Mutation testing of the equation modules ([tool.mutmut] in pyproject.toml); slow, not in CI.
+# Mutation testing of the equation functions (tests/benchmarks/mutation.py, [tool.mutmut] in
+# pyproject.toml); slow (about 30 min on 2 cores), not in CI. Writes tests/benchmarks/mutation_*.md.
 mutate: env
-	$(BIN)/mutmut run; $(BIN)/mutmut results
+	nice -n 15 $(BIN)/python tests/benchmarks/mutation.py pfli
+	nice -n 15 $(BIN)/python tests/benchmarks/mutation.py h2sea
 
 clean:
 	rm -rf _build data/cache data/results data/.results data/.kernels data/scratch book/[0-9][0-9]_*.ipynb book/.[0-9][0-9]_*.ipynb book/status.md .pytest_cache mutants
