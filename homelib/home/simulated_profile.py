@@ -30,6 +30,7 @@ from ..exposure.simulated import world_and_evaluation
 __all__ = [
     "PRESETS",
     "EXPOSURE_KS",
+    "preset_world",
     "profile_estimator",
 ]
 
@@ -43,6 +44,28 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 EXPOSURE_KS: tuple[float, ...] = (10.0, 20.0, 30.0, 40.0, 60.0, 80.0, 100.0, 150.0, 200.0)
 """The K grid (km) of the exposure model: chapter 09's default ``ks`` (which include 20 and 100)."""
+
+
+def preset_world(preset: str = "full", seed: int = 0, *, scale: float | None = None
+                 ) -> tuple[Any, Any, dict[str, Any]]:
+    """The social world and its PFLI evaluation of a preset (cached, shared with chapter 09).
+
+    Returns
+    -------
+    (SocialWorld, PFLIEvaluation, dict)
+        The world, the evaluation and the preset's parameters (``scale`` overridden
+        when given).
+    """
+    if preset not in PRESETS:
+        raise ValueError(f"preset = {preset!r} must be one of {sorted(PRESETS)}")
+    p = dict(PRESETS[preset])
+    if scale is not None:
+        if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 < scale <= 1:
+            raise ValueError(f"scale = {scale!r} must be a number in (0, 1]")
+        p["scale"] = float(scale)
+    world, evaluation = world_and_evaluation(p["scale"], seed, folds=p["folds"],
+                                             ln_users=p["ln_users"])
+    return world, evaluation, p
 
 
 def profile_estimator(preset: str = "full", seed: int = 0, *, scale: float | None = None
@@ -61,15 +84,7 @@ def profile_estimator(preset: str = "full", seed: int = 0, *, scale: float | Non
         The estimator and what it was fitted on (preset, scale, seed, users,
         places, LA users, K grid).
     """
-    if preset not in PRESETS:
-        raise ValueError(f"preset = {preset!r} must be one of {sorted(PRESETS)}")
-    p = dict(PRESETS[preset])
-    if scale is not None:
-        if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 < scale <= 1:
-            raise ValueError(f"scale = {scale!r} must be a number in (0, 1]")
-        p["scale"] = float(scale)
-    world, evaluation = world_and_evaluation(p["scale"], seed, folds=p["folds"],
-                                             ln_users=p["ln_users"])
+    world, evaluation, p = preset_world(preset, seed, scale=scale)
 
     def build() -> ExposureModel:
         users = exp_features.exposure_user_table(world, evaluation.per_user)
