@@ -503,19 +503,42 @@ def test_hiding_predictions_go_through_pfli(small_social):
 
 
 def test_chain_over_splits_pairs_survey_splits_with_user_parts(small_social):
+    from homelib.h2sea.protocol import stratified_split
+
     w, model, clusters = small_social
     ln = np.flatnonzero(~w.users["current_visible"].to_numpy())[:30]
     pred = chain.hiding_predictions(model, w, clusters, ln)
     ds = synthetic_dataset(n=300, seed=1)
-    cities = ds.meta["city"]
+    cities, lev = ds.meta["city"], ds.y["personal_income"]
     sizes = cities.value_counts().astype(float)
     mapping = chain.rank_mapping(w.places["population"], sizes)
-    per, s = chain.chain_over_splits(pred, w.places, mapping, ds.y, "personal_income", cities,
-                                     100.0, repeats=3, seed=0)
+    train = [stratified_split(ds.y, seed=r)["train"] for r in range(3)]
+    per, s = chain.chain_over_splits(pred, w.places, mapping, lev, cities, train, 100.0, seed=0)
     assert per.groupby("split")["users"].first().sum() == 30
     assert set(s["hide"]) == {exp_features.hide_label(h) for h in exp_features.HIDING_SUBSETS}
     assert (s["p_both"] <= s["city_exposed"] + 1e-12).all()
     assert {"p_both_ci_low", "p_both_ci_high", "splits"} <= set(s.columns)
+    # the attacker's prior comes from the training rows only: train on people of level 2 only
+    only2 = np.flatnonzero((lev == 2).fillna(False).to_numpy())
+    per2, _ = chain.chain_over_splits(pred, w.places, mapping, lev, cities, [only2], 100.0)
+    truth = chain.city_distribution(lev, cities)
+    true_place = w.users["current_place"].to_numpy()[ln]
+    expect = truth.loc[mapping.loc[true_place].to_numpy(), 2].mean()
+    assert per2.loc[per2.hide == "", "p_prior_only"].item() == pytest.approx(expect)
+    # a prior trained on level-2 people only guesses level 2 in every city
+    assert per2.loc[per2.hide == "", "p_income"].item() == pytest.approx(expect)
+
+
+def test_run_attack_with_given_splits_equals_the_default(synth):
+    from homelib.h2sea.protocol import stratified_split
+
+    X, y = synth
+    splits = [stratified_split(y, seed=5 + r) for r in range(2)]
+    a, _ = attacker.run_attack(X, y, {"exact": X}, repeats=2, seed=5, methods=["LR"])
+    b, _ = attacker.run_attack(X, y, {"exact": X}, repeats=2, seed=5, methods=["LR"], splits=splits)
+    pd.testing.assert_frame_equal(a, b)
+    with pytest.raises(ValueError, match="splits"):
+        attacker.run_attack(X, y, {"exact": X}, repeats=3, methods=["LR"], splits=splits)
 
 
 # =============================================================================== profiles

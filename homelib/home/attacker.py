@@ -198,15 +198,17 @@ def run_attack(X: pd.DataFrame, y: pd.DataFrame, disclosed: Mapping[str, pd.Data
                repeats: int = 5, seed: int = 0,
                methods: Sequence[str] = ("LR", "XGBoost", "H2SEA"),
                params: Mapping[str, Mapping[str, Any]] | None = None,
-               progress: Callable[[str], None] | None = None
+               progress: Callable[[str], None] | None = None,
+               splits: Sequence[Mapping[str, NDArray]] | None = None
                ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The attacker over ``repeats`` splits, scored on every disclosure of the test rows.
 
-    Split ``r`` is :func:`stratified_split` seeded ``seed + r``; its attacker
-    (:func:`fit_attacker`, seeded ``seed + r``) is trained on exact homes
-    (``X``) and then infers the test people's levels from each table of
-    ``disclosed`` (same index and columns as ``X``), as an attacker who meets
-    a coarser disclosure would.
+    Split ``r`` is :func:`stratified_split` seeded ``seed + r`` (or
+    ``splits[r]`` when given, e.g. the same splits computed once for several
+    analyses); its attacker (:func:`fit_attacker`, seeded ``seed + r``) is
+    trained on exact homes (``X``) and then infers the test people's levels
+    from each table of ``disclosed`` (same index and columns as ``X``), as an
+    attacker who meets a coarser disclosure would.
 
     Returns
     -------
@@ -221,9 +223,11 @@ def run_attack(X: pd.DataFrame, y: pd.DataFrame, disclosed: Mapping[str, pd.Data
     for name, Xd in disclosed.items():
         if not Xd.index.equals(X.index) or list(Xd.columns) != list(X.columns):
             raise ValueError(f"disclosed[{name!r}]: index and columns must be those of X")
+    if splits is not None and len(splits) != repeats:
+        raise ValueError(f"splits: {len(splits)} splits given for repeats = {repeats}")
     outcomes, validation = [], []
     for r in range(repeats):
-        parts = stratified_split(y, seed=seed + r)
+        parts = splits[r] if splits is not None else stratified_split(y, seed=seed + r)
         att = fit_attacker(X, y, parts, methods, params, seed=seed + r)
         te = np.asarray(parts["test"])
         for name, Xd in disclosed.items():

@@ -40,7 +40,6 @@ from numpy.typing import ArrayLike, NDArray
 
 from ..exposure.features import HIDEABLE, HIDING_SUBSETS, hide_label, user_category
 from ..geo import haversine_km
-from ..h2sea.protocol import stratified_split
 from ..pfli.clusters import select_locations
 from .summary import summarise_splits
 
@@ -274,28 +273,30 @@ _CHAIN_VALUES = ["n_changed", "city_exposed", "p_income", "p_both", "p_prior_onl
 
 
 def chain_over_splits(predictions: pd.DataFrame, places: pd.DataFrame, mapping: pd.Series,
-                      labels: pd.DataFrame, task: str, cities: pd.Series, k_km: float, *,
-                      repeats: int, seed: int = 0, smoothing: float = 1.0,
+                      levels: pd.Series, cities: pd.Series, train_rows: Sequence[ArrayLike],
+                      k_km: float, *, seed: int = 0, smoothing: float = 1.0,
                       level: float = 0.95) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The chain after every hiding, with intervals across splits.
 
-    Split ``r`` pairs the survey's stratified split seeded ``seed + r`` (the
-    attacker's city-level prior is estimated on its training rows, as the
-    attacker of :mod:`homelib.home.attacker` is) with the ``r``-th of
-    ``repeats`` disjoint random parts of the users. The distribution a user's
-    level is drawn from is estimated on all labelled survey people.
+    Split ``r`` pairs the survey's split ``train_rows[r]`` (the attacker's
+    city-level prior is estimated on these rows, e.g. the training part of the
+    attacker's split in :mod:`homelib.home.attacker`) with the ``r``-th of
+    ``len(train_rows)`` disjoint random parts (``seed``) of the users. The
+    distribution a user's level is drawn from is estimated on all labelled
+    survey people.
 
     Parameters
     ----------
     predictions : DataFrame
         :func:`hiding_predictions`.
     places, mapping : see :func:`chain_table`.
-    labels : DataFrame
-        The survey's labels (all tasks, ``Int64``), for the stratified splits.
-    task : str
-        The attribute inferred through the chain (e.g. ``"personal_income"``).
+    levels : Series
+        The survey's labels of the attribute inferred through the chain
+        (``Int64``, e.g. personal income).
     cities : Series
-        City of every survey person (index of ``labels``).
+        City of every survey person (index of ``levels``).
+    train_rows : sequence of arrays
+        Row positions of each split's training part.
 
     Returns
     -------
@@ -304,31 +305,30 @@ def chain_over_splits(predictions: pd.DataFrame, places: pd.DataFrame, mapping: 
         p_income, p_both, p_prior_only`` and the number of users; and their
         summary over splits (:func:`homelib.home.summary.summarise_splits`).
     """
-    if task not in labels:
-        raise KeyError(f"task {task!r} is not a column of labels {list(labels.columns)}")
-    if isinstance(repeats, bool) or not isinstance(repeats, (int, np.integer)) or repeats < 1:
-        raise ValueError(f"repeats = {repeats!r} must be a positive integer")
-    truth = city_distribution(labels[task], cities, smoothing=smoothing)
+    repeats = len(train_rows)
+    if repeats < 1:
+        raise ValueError("train_rows: at least one split is needed")
+    truth = city_distribution(levels, cities, smoothing=smoothing)
     users = np.unique(predictions["user_id"].to_numpy())
     if users.size < repeats:
-        raise ValueError(f"repeats = {repeats}: only {users.size} users to split")
+        raise ValueError(f"{repeats} splits: only {users.size} users to split")
     part = np.empty(users.size, dtype=np.int64)
     part[np.random.default_rng(seed).permutation(users.size)] = np.arange(users.size) % repeats
     part_of = pd.Series(part, index=users)
     rows = []
-    for r in range(repeats):
-        tr = stratified_split(labels, seed=seed + r)["train"]
-        attacker = city_distribution(labels[task].iloc[tr], cities.iloc[tr], smoothing=smoothing)
-        attacker = attacker.reindex(truth.index).fillna(
-            pd.Series(national_distribution(labels[task].iloc[tr]), index=truth.columns))
-        nat = int(national_distribution(labels[task].iloc[tr]).argmax())
+    for r, tr in enumerate(train_rows):
+        tr = np.asarray(tr, dtype=np.int64)
+        nat_shares = national_distribution(levels.iloc[tr])
+        attacker = city_distribution(levels.iloc[tr], cities.iloc[tr], smoothing=smoothing)
+        attacker = attacker.reindex(truth.index).fillna(pd.Series(nat_shares, index=truth.columns))
         sub = predictions[predictions["user_id"].map(part_of).to_numpy() == r]
-        t = chain_hidings(sub.reset_index(drop=True), places, mapping, attacker, truth, nat, k_km)
+        t = chain_hidings(sub.reset_index(drop=True), places, mapping, attacker, truth,
+                          int(nat_shares.argmax()), k_km)
         g = t.groupby("hide", sort=False)[_CHAIN_VALUES].mean()
         g["users"] = t.groupby("hide", sort=False).size()
         rows.append(g.reset_index().assign(split=r))
     per = pd.concat(rows, ignore_index=True)
-    per[["city_exposed"]] = per[["city_exposed"]].astype(float)
+    per["city_exposed"] = per["city_exposed"].astype(float)
     return per, summarise_splits(per, ["hide"], _CHAIN_VALUES, level)
 
 

@@ -25,7 +25,7 @@ import pandas as pd
 from .. import io
 from ..geo import SphereIndex
 from ..h2sea.features import H2SEADataset
-from ..h2sea.protocol import default_grids
+from ..h2sea.protocol import default_grids, stratified_split
 from ..h2sea.simulated import h2sea_dataset, h2sea_world
 from ..h2sea.sources import Sources
 from ..h2sea.world import SurveyWorld
@@ -46,6 +46,7 @@ __all__ = [
     "Disclosures",
     "disclosures",
     "attacker_params",
+    "survey_splits",
     "attack",
 ]
 
@@ -77,11 +78,14 @@ class Disclosures:
         whether the POI count within 2 km (and the 2 km mean sale price) at the
         disclosed point is within ``tolerance`` of its value at the home.
     tolerance : float
+    cell_km : float
+        The grid cell of the ``grid_2km`` disclosure.
     """
 
     features: dict[str, pd.DataFrame]
     usefulness: pd.DataFrame
     tolerance: float
+    cell_km: float = 2.0
 
 
 def _disclosures(ds: H2SEADataset, world: SurveyWorld, sources: Sources, names: Sequence[str],
@@ -109,7 +113,7 @@ def _disclosures(ds: H2SEADataset, world: SurveyWorld, sources: Sources, names: 
             "useful": within_tolerance(ds.X["poi_count"], X["poi_count"], tolerance),
             "useful_price": within_tolerance(ds.X["hp_mean"], X["hp_mean"], tolerance),
             "location_error_km": seen["location_error_km"].to_numpy(float)}))
-    return Disclosures(feats, pd.concat(rows, ignore_index=True), tolerance)
+    return Disclosures(feats, pd.concat(rows, ignore_index=True), tolerance, cell_km)
 
 
 def disclosures(scale: float, seed: int = 0, *, names: Sequence[str] = tuple(LADDER),
@@ -149,21 +153,35 @@ def attacker_params(grid_profile: str = "ci", max_epochs: int = 60,
     return out
 
 
+def survey_splits(scale: float, seed: int, repeats: int,
+                  tasks: Sequence[str]) -> list[dict[str, np.ndarray]]:
+    """The ``repeats`` stratified 70/20/10 splits of the survey (seeds ``seed + r``,
+    strata on ``tasks``), computed once and cached: the attacker and the chain share them."""
+
+    def build():
+        y = h2sea_dataset(scale, seed).y[list(tasks)]
+        return [stratified_split(y, seed=seed + r) for r in range(repeats)]
+
+    key = {"scale": scale, "seed": seed, "repeats": repeats, "tasks": list(tasks), "v": 1}
+    return io.cached("home_splits", key, build)
+
+
 def attack(scale: float, seed: int, disclosed: Disclosures, *, repeats: int,
            methods: Sequence[str], params: dict[str, dict], tasks: Sequence[str],
            progress: Callable[[str], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """:func:`homelib.home.attacker.run_attack` on the survey world (cached).
 
     The attacker is trained on the exact homes and scored on every table of
-    ``disclosed.features``.
+    ``disclosed.features``, on the splits of :func:`survey_splits`.
     """
 
     def build():
         ds = h2sea_dataset(scale, seed)
+        splits = survey_splits(scale, seed, repeats, tasks)
         return run_attack(ds.X, ds.y[list(tasks)], disclosed.features, repeats=repeats, seed=seed,
-                          methods=methods, params=params, progress=progress)
+                          methods=methods, params=params, progress=progress, splits=splits)
 
     key = {"scale": scale, "seed": seed, "repeats": repeats, "methods": list(methods),
            "params": params, "tasks": list(tasks), "disclosures": sorted(disclosed.features),
-           "tolerance": disclosed.tolerance, "v": 1}
+           "cell_km": disclosed.cell_km, "v": 1}
     return io.cached("home_attack", key, build)
