@@ -295,6 +295,7 @@ class CheckYourProfile(NotebookParams):
 
     seed: Seed
     world: OneOf("ci", "full")
+    scale: Float(0.0, 1.0)
     hometown: str
     work: str
     friends: Annotated[list[str], Field(min_length=0)]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from synthetic import synthetic_dataset
@@ -545,60 +547,44 @@ def test_run_attack_with_given_splits_equals_the_default(synth):
 GOOD = {"hometown": "Evry", "work": "Paris", "friends": ["Paris", "Paris", {"city": "Beijing"}],
         "k_km": 100, "target_level": 2}
 
-MALFORMED = [
-    # (case id, YAML text, ProfileError message fragment that names the field)
-    ("missing field", "hometown: Paris\nwork: null\nfriends: []\nk_km: 10\n", "'target_level'"),
-    ("missing friends", "hometown: Paris\nwork: null\nk_km: 10\ntarget_level: 2\n", "'friends'"),
-    ("both friends and csv", "hometown: Paris\nwork: null\nfriends: []\nfriends_csv: f.csv\n"
-     "k_km: 10\ntarget_level: 2\n", "friends_csv"),
-    ("unknown key", "hometown: Paris\nwork: null\nfriends: []\nk_km: 10\ntarget_level: 2\n"
-     "birthday: 1990\n", "'birthday'"),
-    ("duplicate key", "hometown: Paris\nhometown: Lyon\nwork: null\nfriends: []\nk_km: 10\n"
-     "target_level: 2\n", "duplicate key 'hometown'"),
-    ("k_km not a number", "hometown: Paris\nwork: null\nfriends: []\nk_km: far\ntarget_level: 2\n",
-     "'k_km'"),
-    ("k_km NaN", "hometown: Paris\nwork: null\nfriends: []\nk_km: .nan\ntarget_level: 2\n", "'k_km'"),
-    ("k_km infinite", "hometown: Paris\nwork: null\nfriends: []\nk_km: .inf\ntarget_level: 2\n",
-     "'k_km'"),
-    ("k_km negative", "hometown: Paris\nwork: null\nfriends: []\nk_km: -5\ntarget_level: 2\n",
-     "'k_km'"),
-    ("k_km bool", "hometown: Paris\nwork: null\nfriends: []\nk_km: true\ntarget_level: 2\n", "'k_km'"),
-    ("target_level float", "hometown: Paris\nwork: null\nfriends: []\nk_km: 10\ntarget_level: 2.5\n",
-     "'target_level'"),
-    ("target_level out of range", "hometown: Paris\nwork: null\nfriends: []\nk_km: 10\n"
-     "target_level: 7\n", "'target_level'"),
-    ("hometown a number", "hometown: 42\nwork: null\nfriends: []\nk_km: 10\ntarget_level: 2\n",
-     "'hometown'"),
-    ("hometown NaN", "hometown: .nan\nwork: null\nfriends: []\nk_km: 10\ntarget_level: 2\n",
-     "'hometown'"),
-    ("work empty", "hometown: Paris\nwork: '  '\nfriends: []\nk_km: 10\ntarget_level: 2\n", "'work'"),
-    ("friends a string", "hometown: Paris\nwork: null\nfriends: Paris\nk_km: 10\ntarget_level: 2\n",
-     "'friends'"),
-    ("friend a number", "hometown: Paris\nwork: null\nfriends: [Paris, 3]\nk_km: 10\n"
-     "target_level: 2\n", "'friends[1]'"),
-    ("friend with unknown key", "hometown: Paris\nwork: null\nfriends: [{city: Paris, age: 3}]\n"
-     "k_km: 10\ntarget_level: 2\n", "'friends[0]'"),
-    ("friend with nothing", "hometown: Paris\nwork: null\nfriends: [{city: null}]\nk_km: 10\n"
-     "target_level: 2\n", "'friends[0]'"),
-    ("not a mapping", "- Paris\n- Lyon\n", "expected a mapping"),
-    ("not YAML", "hometown: [Paris\n", "not valid YAML"),
-]
+MALFORMED = yaml.safe_load((ROOT / "tests" / "fixtures" / "home" / "malformed_profiles.yml")
+                           .read_text(encoding="utf-8"))["profiles"]
+"""The malformed-profile cases, as data: ``[id, profile text, fragment naming the field]``."""
+
+
+def _write_case(path, text):
+    if text.startswith("latin1: "):
+        path.write_bytes(text[len("latin1: "):].encode("latin-1"))
+    else:
+        path.write_text(text, encoding="utf-8")
+
 
 
 @pytest.mark.parametrize("case,text,fragment", MALFORMED, ids=[m[0] for m in MALFORMED])
 def test_malformed_profile_is_rejected_naming_the_field(tmp_path, case, text, fragment):
     path = tmp_path / "p.yml"
-    path.write_text(text, encoding="utf-8")
+    _write_case(path, text)
     with pytest.raises(hp.ProfileError) as exc:
         hp.read_profile(path)
     assert fragment in str(exc.value), (case, str(exc.value))
 
 
-def test_non_utf8_profile_is_rejected(tmp_path):
-    path = tmp_path / "p.yml"
-    path.write_bytes("hometown: Évry\n".encode("latin-1"))
-    with pytest.raises(hp.ProfileError, match="not UTF-8"):
-        hp.read_profile(path)
+@pytest.mark.parametrize("case,text,fragment", MALFORMED, ids=[m[0] for m in MALFORMED])
+def test_cli_refuses_malformed_profile_naming_the_field_and_writes_nothing(
+        tmp_path, monkeypatch, capsys, case, text, fragment):
+    monkeypatch.chdir(tmp_path)
+    _write_case(tmp_path / "p.yml", text)
+    before = _tree(tmp_path)
+    assert cli.main(["--profile", "p.yml", "--output", "out.json"]) == 2, case
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and fragment in err, (case, err)
+    assert _tree(tmp_path) == before  # no output file, nothing else
+
+
+def test_corpus_covers_every_field():
+    named = " ".join(m[2] for m in MALFORMED)
+    for field in ("hometown", "work", "friends", "friends_csv", "k_km", "target_level"):
+        assert field in named, f"no malformed-profile case names {field!r}"
 
 
 def test_unknown_city_name_is_rejected_naming_the_field(gazetteer_resolver):
@@ -806,6 +792,11 @@ def cli_env(tmp_path_factory):
     root, cwd, home = base / "root", base / "cwd", base / "home"
     for d in (root, cwd, home):
         d.mkdir()
+    (root / "data").mkdir()
+    (root / "data" / "reference").symlink_to(ROOT / "data" / "reference")  # as in a clone
+    (root / "book").mkdir()
+    for name in ("example_profile.yml", "example_friends.csv"):
+        shutil.copy(ROOT / "book" / name, root / "book" / name)
     (cwd / "me.yml").write_text(
         "hometown: Lyon\nwork: Paris\nfriends: [Paris, Paris, Lyon, 'Villeurbanne, FR']\n"
         "k_km: 100\ntarget_level: 2\n", encoding="utf-8")
@@ -870,6 +861,53 @@ def test_python_m_homelib_exposure_with_sockets_disabled(cli_env):
     assert out.returncode == 2 and "profile['hometown'] = 'Xqzzyvillequ'" in out.stderr
 
 
+def test_chapter_14_runs_with_networking_disabled_and_writes_nothing_about_the_profile(
+        cli_env, monkeypatch, tmp_path):
+    """Chapter 14 from a clone-like root, its kernel's sockets disabled before the first cell."""
+    import nbformat
+    import papermill as pm
+
+    root, cwd, home = cli_env["root"], cli_env["cwd"], cli_env["home"]
+    nb = nbformat.read(ROOT / "notebooks" / "14_check_your_profile.ipynb", as_version=4)
+    nb.cells.insert(0, nbformat.v4.new_code_cell(
+        "import pytest_socket\n"
+        "pytest_socket.disable_socket()\n"
+        "import socket\n"
+        "try:\n"
+        "    socket.create_connection(('127.0.0.1', 9), timeout=1)\n"
+        "except pytest_socket.SocketBlockedError:\n"
+        "    pass\n"
+        "else:\n"
+        "    raise AssertionError('sockets are not disabled')\n"
+        "del socket, pytest_socket"))
+    source = tmp_path / "14.ipynb"
+    nbformat.write(nb, source)
+    monkeypatch.setenv("HOMELIB_ROOT", str(root))
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT),
+                                                                   os.environ.get("PYTHONPATH")])))
+    monkeypatch.delenv("HOMELIB_RESULTS_DIR", raising=False)
+    cache = root / "data" / "cache"
+    before = _tree(root, cwd, home)
+    snap = {p: p.stat().st_mtime_ns for p in _tree(cache)}
+    out = tmp_path / "executed" / "14.ipynb"
+    out.parent.mkdir()
+    friends = ["Toulouse", "Toulouse", "Bordeaux"]
+    pm.execute_notebook(str(source), str(out), kernel_name="python3", cwd=str(cwd),
+                        progress_bar=False,
+                        parameters={"world": "ci", "scale": float(CLI_WORLD[-1]),
+                                    "hometown": "Toulouse", "work": "Bordeaux",
+                                    "friends": friends, "k_km": 50.0, "target_level": 1})
+    executed = nbformat.read(out, as_version=4)
+    text = "\n".join(str(o.get("text", o.get("data", ""))) for c in executed.cells
+                     if c.cell_type == "code" for o in c.get("outputs", []))
+    assert "exposure probability EP@K" in text  # the command line's report, printed in the chapter
+    new = _tree(root, cwd, home) - before
+    assert all(cache in p.parents for p in new), sorted(map(str, new))
+    # a cache built by an earlier test is reused as it is: the profile does not enter it
+    assert all(p.stat().st_mtime_ns == t for p, t in snap.items())
+
+
 def test_cli_bad_arguments_and_profiles_write_nothing(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "p.yml").write_text("hometown: Paris\n", encoding="utf-8")
@@ -880,8 +918,6 @@ def test_cli_bad_arguments_and_profiles_write_nothing(tmp_path, monkeypatch, cap
 
 
 def test_presets_match_chapter_09_profiles():
-    import yaml
-
     for preset in ("ci", "full"):
         nb = yaml.safe_load((ROOT / "notebooks" / "profiles" / f"{preset}.yml").read_text())["notebooks"]
         p09 = nb["09_exposure"]
