@@ -13,6 +13,9 @@ The package has one wing per study over a shared core:
   baselines, the Sec 5 protocol and the Sec 6 housing analysis;
 * ``pfli``: the social world, PFLI, its clusters, selectors and baselines;
 * ``exposure``: the current-city exposure estimator, built on ``pfli``;
+* ``home``: beyond the papers (chapters 13-14): what a home gives away, the
+  hidden city -> income chain, and the private profile check
+  (``python -m homelib exposure``), built on the three study wings;
 * ``overview``: the tables of chapter 00.
 
 Imports go one way: notebooks -> ``*.report`` -> study modules -> core (the
@@ -23,4 +26,4 @@ import model``) so that importing the package is cheap.
 
 __version__ = "0.1.0"
 
-__all__ = ["io", "params", "geo", "metrics", "pipeline", "overview", "h2sea", "pfli", "exposure"]
+__all__ = ["io", "params", "geo", "metrics", "pipeline", "overview", "h2sea", "pfli", "exposure", "home"]

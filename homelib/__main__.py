@@ -1,4 +1,6 @@
-"""The command line: ``python -m homelib run --profile ci --only 03`` (see :mod:`homelib.pipeline`).
+"""The command line: ``python -m homelib run --profile ci --only 03`` (see :mod:`homelib.pipeline`);
+``python -m homelib exposure --profile my_profile.yml`` (see :mod:`homelib.home.cli`; dispatched
+before the parser, so that ``run`` and ``status`` do not pay for importing the estimator).
 
 Each command is one subparser in :func:`build_parser` whose ``handler``
 returns the exit code; add a command by adding one ``sub.add_parser(...)``
@@ -110,6 +112,11 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted: data/results and its manifest are unchanged", file=sys.stderr)
         return 130
 
+
+if __name__ == "__main__" and sys.argv[1:2] == ["exposure"]:  # issue 16: the private check
+    from homelib.home.cli import main as exposure_main
+
+    sys.exit(exposure_main(sys.argv[2:]))
 
 if __name__ == "__main__":
     sys.exit(main())

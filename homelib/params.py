@@ -308,6 +308,48 @@ class Exposure(NotebookParams):
     cases_per_level: Int(1, 20)
 
 
+class HomeExposure(NotebookParams):
+    """13_home_exposure."""
+
+    seed: Seed
+    scale: Float(0.05, 1.0)
+    repeats: Int(2, 20)
+    attacker_methods: ListOf(OneOf(*H2SEA_METHODS))
+    grid_profile: OneOf("ci", "full")
+    max_epochs: Int(1, 500)
+    tasks: ListOf(OneOf(*H2SEA_TASKS))
+    cell_km: Float(0.1, 50.0)
+    utility_tolerance: Float(0.0, 1.0)
+    poi_width: Float(0.1, 5.0)
+    conf_width: Float(0.01, 1.0)
+    min_group_size: Int(1)
+    cv_folds: Int(2, 50)
+    n_estimators: Int(1, 2000)
+    n_jobs: Int(1, 64)
+    profile_scale: Float(0.001, 10.0)
+    pfli_folds: Int(2, 20)
+    ln_users: Int(10)
+    chain_users: Int(10)
+    chain_task: OneOf(*H2SEA_TASKS)
+    chain_k_km: Float(0.1, 20000.0)
+    smoothing: Float(0.0, 1000.0)
+
+
+class CheckYourProfile(NotebookParams):
+    """14_check_your_profile (the profile itself is validated again, field by field, by
+    :func:`homelib.home.profile.validate_profile`)."""
+
+    seed: Seed
+    world: OneOf("ci", "full")
+    scale: Float(0.0, 1.0)
+    hometown: str
+    work: str
+    friends: Annotated[list[str], Field(min_length=0)]
+    friends_csv: str
+    k_km: Float(0.001, 20000.0)
+    target_level: Int(1, 5)
+
+
 NOTEBOOK_PARAMETERS: dict[str, type[NotebookParams]] = {
     "00_overview": Overview,
     "01_survey": Survey,
@@ -319,6 +361,8 @@ NOTEBOOK_PARAMETERS: dict[str, type[NotebookParams]] = {
     "07_social_world": SocialWorld,
     "08_pfli": PFLI,
     "09_exposure": Exposure,
+    "13_home_exposure": HomeExposure,
+    "14_check_your_profile": CheckYourProfile,
 }
 """Every notebook's parameter model, by notebook name (``NN_name``)."""
 

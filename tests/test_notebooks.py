@@ -122,6 +122,9 @@ CONTRACTS = {
     "exposure_cases.csv": ("09_exposure", ["user", "category", "cluster_confidence",
                                            "error_distance_km", "pct_friends_with_attributes",
                                            "exposure_probability", "risk_level"]),
+    "home_exposure.csv": ("13_home_exposure", ["task", "disclosure", "exposure_probability",
+                                               "risk_level", "utility", "n"]),
+    "home_exposure_models.csv": ("13_home_exposure", ["model", "mae", "rmse"]),
 }
 
 

@@ -1,0 +1,101 @@
+"""The profile check's estimator, fitted on a simulated social world (cached).
+
+The social side of chapters 13-14 and of ``python -m homelib exposure``: the
+social world and the cross-validated PFLI evaluation of
+:func:`homelib.exposure.simulated.world_and_evaluation` with chapter 09's
+parameters (:data:`PRESETS`, so the cache is shared), and the RDF exposure
+model fitted on the LA users' group EPs as in chapter 09. It imports nothing
+of the survey study, so the command line starts quickly.
+
+Examples
+--------
+>>> sorted(PRESETS)
+['ci', 'full']
+>>> PRESETS["full"]["scale"]
+1.0
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import io
+from ..exposure import features as exp_features
+from ..exposure.estimator import ExposureEstimator
+from ..exposure.models import ExposureModel, fit_exposure_model
+from ..exposure.simulated import world_and_evaluation
+
+__all__ = [
+    "PRESETS",
+    "EXPOSURE_KS",
+    "preset_world",
+    "profile_estimator",
+]
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "ci": {"scale": 0.01, "folds": 3, "ln_users": 300, "n_estimators": 30, "min_group_size": 5},
+    "full": {"scale": 1.0, "folds": 5, "ln_users": 20000, "n_estimators": 50, "min_group_size": 10},
+}
+"""The simulated social worlds the profile check is fitted on: those of chapter 09's
+``ci`` and ``full`` profiles (``profile_scale``, ``pfli_folds``, ``ln_users``,
+``n_estimators``, ``min_group_size``), so that the cached PFLI evaluation is shared."""
+
+EXPOSURE_KS: tuple[float, ...] = (10.0, 20.0, 30.0, 40.0, 60.0, 80.0, 100.0, 150.0, 200.0)
+"""The K grid (km) of the exposure model: chapter 09's default ``ks`` (which include 20 and 100)."""
+
+
+def preset_world(preset: str = "full", seed: int = 0, *, scale: float | None = None
+                 ) -> tuple[Any, Any, dict[str, Any]]:
+    """The social world and its PFLI evaluation of a preset (cached, shared with chapter 09).
+
+    Returns
+    -------
+    (SocialWorld, PFLIEvaluation, dict)
+        The world, the evaluation and the preset's parameters (``scale`` overridden
+        when given).
+    """
+    if preset not in PRESETS:
+        raise ValueError(f"preset = {preset!r} must be one of {sorted(PRESETS)}")
+    p = dict(PRESETS[preset])
+    if scale is not None:
+        if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 < scale <= 1:
+            raise ValueError(f"scale = {scale!r} must be a number in (0, 1]")
+        p["scale"] = float(scale)
+    world, evaluation = world_and_evaluation(p["scale"], seed, folds=p["folds"],
+                                             ln_users=p["ln_users"])
+    return world, evaluation, p
+
+
+def profile_estimator(preset: str = "full", seed: int = 0, *, scale: float | None = None
+                      ) -> tuple[ExposureEstimator, dict[str, Any]]:
+    """The current-city exposure estimator of chapter 09, fitted on a simulated world.
+
+    The world and its cross-validated PFLI evaluation are
+    :func:`homelib.exposure.simulated.world_and_evaluation` with the
+    parameters of :data:`PRESETS` (shared with chapter 09's cache); the RDF
+    exposure model is fitted on the LA users' group EPs as in chapter 09 and
+    cached too. Nothing about a profile enters this function or its cache.
+
+    Returns
+    -------
+    (ExposureEstimator, dict)
+        The estimator and what it was fitted on (preset, scale, seed, users,
+        places, LA users, K grid).
+    """
+    world, evaluation, p = preset_world(preset, seed, scale=scale)
+
+    def build() -> ExposureModel:
+        users = exp_features.exposure_user_table(world, evaluation.per_user)
+        groups = exp_features.exposure_groups(users, EXPOSURE_KS, exp_features.BinSpec())
+        return fit_exposure_model(groups, min_group_size=p["min_group_size"],
+                                  n_estimators=p["n_estimators"], n_jobs=1, seed=seed)
+
+    key = {"preset": preset, **p, "seed": seed, "ks": list(EXPOSURE_KS), "v": 1}
+    rdf = io.cached("home_profile_rdf", key, build)
+    est = ExposureEstimator(world, evaluation.models[-1], np.asarray(evaluation.clusters), rdf)
+    info = {"preset": preset, "scale": p["scale"], "seed": seed, "users": len(world.users),
+            "places": len(world.places),
+            "la_users": int(world.users["current_visible"].sum()), "ks": list(EXPOSURE_KS)}
+    return est, info
