@@ -29,14 +29,17 @@ __all__ = [
 ]
 
 
-def gazetteer(min_population: int = 15000, merge_km: float = 5.0) -> pd.DataFrame:
+def gazetteer(min_population: int = 15000, merge_km: float = 5.0, section_km: float = 12.0,
+              section_ratio: float = 5.0) -> pd.DataFrame:
     """The default gazetteer: GeoNames cities of at least ``min_population`` people.
 
-    GeoNames lists sections of large cities as places of their own ("Paris 02
-    Bourse", "Brooklyn Heights"); a place within ``merge_km`` of a more
-    populous one is dropped (greedily, most populous first), so that a home
-    snaps to the city, as PFLI's city-level locations need. ``merge_km=0``
-    keeps every place.
+    GeoNames lists sections of large cities as places of their own ("Paris 16
+    Passy", "Brooklyn Heights"). Places are kept greedily, most populous
+    first; a place is dropped when a kept place lies within ``merge_km``, or a
+    kept place at least ``section_ratio`` times as populous lies within
+    ``section_km`` (a section or suburb of it). A home then snaps to the city,
+    as PFLI's city-level locations need, while distinct towns nearby stay
+    (Versailles, 17 km from Paris). ``merge_km=0, section_km=0`` keeps every place.
 
     Returns
     -------
@@ -47,35 +50,43 @@ def gazetteer(min_population: int = 15000, merge_km: float = 5.0) -> pd.DataFram
 
     Examples
     --------
-    >>> gz = gazetteer(200_000)
+    >>> gz = gazetteer(100_000)
     >>> fr = gz[gz.country == "FR"].name.tolist()
     >>> "Paris" in fr, any(n.startswith("Paris 1") for n in fr)
     (True, False)
-    >>> any(n.startswith("Paris 1") for n in gazetteer(100_000, merge_km=0).name)
+    >>> any(n.startswith("Paris 1") for n in gazetteer(100_000, merge_km=0, section_km=0).name)
     True
     """
     if int(min_population) != min_population or min_population < 15000:
         raise ValueError(f"min_population must be an integer >= 15000 (the gazetteer's floor); "
                          f"got {min_population!r}")
-    if not merge_km >= 0:
-        raise ValueError(f"merge_km must be >= 0; got {merge_km}")
-    return cached("gazetteer", {"min_population": int(min_population), "merge_km": float(merge_km)},
-                  lambda: _merged_cities(int(min_population), float(merge_km)))
+    for name, v in (("merge_km", merge_km), ("section_km", section_km)):
+        if not v >= 0:
+            raise ValueError(f"{name} must be >= 0; got {v}")
+    if not section_ratio >= 1:
+        raise ValueError(f"section_ratio must be >= 1; got {section_ratio}")
+    key = {"min_population": int(min_population), "merge_km": float(merge_km),
+           "section_km": float(section_km), "section_ratio": float(section_ratio)}
+    return cached("gazetteer", key, lambda: _merged_cities(**key))
 
 
-def _merged_cities(min_population: int, merge_km: float) -> pd.DataFrame:
+def _merged_cities(min_population: int, merge_km: float, section_km: float,
+                   section_ratio: float) -> pd.DataFrame:
     cities = world_cities(min_population)
     cities = cities.sort_values(["population", "geonameid"], ascending=[False, True],
                                 kind="stable").reset_index(drop=True)
-    if merge_km == 0 or len(cities) < 2:
+    radius = max(merge_km, section_km)
+    if radius == 0 or len(cities) < 2:
         return cities
-    near = SphereIndex.from_coords(cities["lat"], cities["lon"]).query_radius(
-        cities["lat"], cities["lon"], merge_km)
+    lat, lon = cities["lat"].to_numpy(), cities["lon"].to_numpy()
+    pop = cities["population"].to_numpy(float)
+    near, dist = SphereIndex.from_coords(lat, lon).query_radius(lat, lon, radius, return_distance=True)
     keep = np.ones(len(cities), dtype=bool)
-    for i in range(len(cities)):  # most populous first: i is dropped if a kept, larger place is near
+    for i in range(len(cities)):  # most populous first: a kept place drops the smaller ones near it
         if keep[i]:
-            nb = near[i]
-            keep[nb[nb > i]] = False
+            nb, d = near[i], dist[i]
+            drop = (nb > i) & ((d <= merge_km) | ((d <= section_km) & (pop[i] >= section_ratio * pop[nb])))
+            keep[nb[drop]] = False
     return cities[keep].reset_index(drop=True)
 
 
