@@ -10,7 +10,7 @@ FORCE ?= 0
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: book test env lint strip bench clean run
+.PHONY: book test env lint strip bench clean run api
 
 env: $(STAMP)
 
@@ -37,6 +37,11 @@ lint: env
 # Remove outputs from the source notebooks (they are stored without outputs).
 strip: env
 	$(BIN)/python -m homelib strip
+
+# Regenerate the API reference pages (book/api) and the paper-to-code page from the code.
+api: env
+	$(BIN)/python -m homelib.apidoc > /dev/null
+	$(BIN)/python -m homelib.registry > book/paper_to_code.md
 
 bench: env
 	@for b in tests/benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
