@@ -88,6 +88,10 @@ CONTRACTS = {
     "exposure_cases.csv": ("09_exposure", ["user", "category", "cluster_confidence",
                                            "error_distance_km", "pct_friends_with_attributes",
                                            "exposure_probability", "risk_level"]),
+    "realdata_h2sea.csv": ("12_real_data", ["dataset", "task", "method", "f1", "auc", "gmean",
+                                            "accuracy", "f1_std", "repeats"]),
+    "realdata_correlation.csv": ("12_real_data", ["dataset", "level", "n", "pearson_r", "ci_low",
+                                                  "ci_high"]),
 }
 
 

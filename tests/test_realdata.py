@@ -517,3 +517,25 @@ def test_between_area_share_recovers_a_known_icc():
         warnings.simplefilter("error")
         with pytest.raises(ValueError, match="at least 2 areas"):
             ecological.between_area_share(pd.DataFrame({"a": [0, 0], "v": [1.0, 2.0]}), "v", "a")
+
+
+def test_command_line_writes_a_world_folder(tmp_path, capsys):
+    from homelib.realdata.__main__ import main
+
+    out = tmp_path / "w"
+    assert main(["checkins", str(FIXTURE / "edges.txt"), str(FIXTURE / "checkins.txt"), "--out", str(out),
+                 "--visible-share", "0.6", "--seed", "2"]) == 0
+    w = read_social_world(out)
+    assert w.n_users == 39 and w.users.current_visible.sum() == round(0.6 * 33)
+    assert set(pd.read_csv(out / "homes.csv").method) == {"night_checkin", "none"}
+    assert '"null_island_dropped": 1' in capsys.readouterr().out
+
+
+def test_checkin_files_are_found_by_plain_or_snap_names(tmp_path):
+    assert [p.name for p in checkins.find_checkin_files(FIXTURE)] == ["edges.txt", "checkins.txt"]
+    (tmp_path / "a_edges.txt").write_text("")
+    with pytest.raises(FileNotFoundError, match="heckins"):
+        checkins.find_checkin_files(tmp_path)
+    (tmp_path / "b_edges.txt.gz").write_bytes(b"")
+    with pytest.raises(FileNotFoundError, match=r"\['a_edges.txt', 'b_edges.txt.gz'\]"):
+        checkins.find_checkin_files(tmp_path)

@@ -247,6 +247,18 @@ def identified_share(features: pd.DataFrame, area: ArrayLike) -> float:
     A row counts when every row with the same combination of values lies in
     the same area. With no feature column, a single area counts as identified.
 
+    Parameters
+    ----------
+    features : DataFrame
+        The columns that could identify an area.
+    area : array_like
+        The area of each row.
+
+    Returns
+    -------
+    float
+        In ``[0, 1]``.
+
     Examples
     --------
     >>> f = pd.DataFrame({"state": ["x", "x", "y", "y"]})

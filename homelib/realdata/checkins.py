@@ -40,6 +40,7 @@ __all__ = [
     "read_edges",
     "read_checkin_log",
     "read_checkins",
+    "find_checkin_files",
 ]
 
 CHECKIN_COLUMNS = ["user", "time", "lat", "lon", "place"]
@@ -224,3 +225,38 @@ def read_checkins(edges: Source, checkins: Source, *, drop_null_island: bool = T
                              "users_in_edges": int(np.union1d(e["u"], e["v"]).size),
                              "users_with_checkins": int(c["user"].nunique())}
     return CheckinData(edges=e, checkins=c, stats=stats)
+
+
+def find_checkin_files(folder: str | Path) -> tuple[Path, Path]:
+    """The edge list and the check-in log in ``folder``.
+
+    The files are ``edges.txt`` and ``checkins.txt`` (or ``.gz``), or SNAP's
+    names as downloaded (``loc-gowalla_edges.txt.gz`` and
+    ``loc-gowalla_totalCheckins.txt.gz``; any ``*edges.txt*`` and
+    ``*heckins.txt*``). Exactly one of each must be there.
+
+    Returns
+    -------
+    (Path, Path)
+        The edge list and the check-in log.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> for f in ("loc-gowalla_edges.txt.gz", "loc-gowalla_totalCheckins.txt.gz"):
+    ...     _ = (d / f).write_bytes(b"")
+    >>> [p.name for p in find_checkin_files(d)]
+    ['loc-gowalla_edges.txt.gz', 'loc-gowalla_totalCheckins.txt.gz']
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: not a folder")
+    found = []
+    for pattern in ("*edges.txt*", "*heckins.txt*"):
+        hits = sorted(p for p in folder.glob(pattern) if p.suffix in (".txt", ".gz"))
+        if len(hits) != 1:
+            raise FileNotFoundError(f"{folder}: expected one file matching {pattern!r}; found "
+                                    f"{[p.name for p in hits]}")
+        found.append(hits[0])
+    return found[0], found[1]

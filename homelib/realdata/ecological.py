@@ -149,6 +149,20 @@ def between_area_share(df: pd.DataFrame, column: str, area: str) -> dict[str, fl
     size, which removes that noise: the share of the variance a perfect
     knowledge of the area explains in the population.
 
+    Parameters
+    ----------
+    df : DataFrame
+        One row per person.
+    column : str
+        The numeric variable (NaN rows are left out).
+    area : str
+        The area key column.
+
+    Returns
+    -------
+    dict
+        ``eta2, icc, areas, n``.
+
     Examples
     --------
     >>> df = pd.DataFrame({"a": [0, 0, 1, 1], "v": [1.0, 1.0, 3.0, 3.0]})

@@ -96,6 +96,17 @@ def local_hours(time: pd.Series | ArrayLike, lon: ArrayLike, clock: str = "solar
 def is_night(hours: ArrayLike, night: Sequence[float] = (22, 6)) -> NDArray:
     """Whether each hour lies in the night window ``[start, end)`` (wrapping midnight).
 
+    Parameters
+    ----------
+    hours : array_like
+        Hours of the day in ``[0, 24)``.
+    night : (start_hour, end_hour)
+        The window; ``start > end`` wraps midnight (22 to 6 is 22:00-06:00).
+
+    Returns
+    -------
+    bool ndarray
+
     Examples
     --------
     >>> is_night([21.9, 22.0, 3.0, 6.0], (22, 6)).tolist()
@@ -121,6 +132,17 @@ def grid_cells(lat: ArrayLike, lon: ArrayLike, cell_km: float) -> tuple[NDArray,
     Rows are bands of ``cell_km`` of latitude; within a band, columns are
     ``cell_km`` wide at the band's central latitude. Cells never straddle
     the antimeridian.
+
+    Parameters
+    ----------
+    lat, lon : array_like
+        Degrees.
+    cell_km : float
+        Cell side.
+
+    Returns
+    -------
+    row, col : ndarray of int64
 
     Examples
     --------

@@ -41,6 +41,16 @@ def gazetteer(min_population: int = 15000, merge_km: float = 5.0, section_km: fl
     as PFLI's city-level locations need, while distinct towns nearby stay
     (Versailles, 17 km from Paris). ``merge_km=0, section_km=0`` keeps every place.
 
+    Parameters
+    ----------
+    min_population : int
+        Smallest population kept (15,000 or more: the source's floor).
+    merge_km : float
+        A place within this distance of a kept, more populous place is dropped.
+    section_km, section_ratio : float
+        A place within ``section_km`` of a kept place ``section_ratio`` times as
+        populous is dropped.
+
     Returns
     -------
     DataFrame

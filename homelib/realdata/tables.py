@@ -97,6 +97,18 @@ def level_classes(values: ArrayLike, cuts: Sequence[float]) -> pd.Series:
 
     Class ``k`` holds the values in ``(cuts[k-1], cuts[k]]``; NaN stays missing.
 
+    Parameters
+    ----------
+    values : array_like
+        Numbers (NaN = missing).
+    cuts : list of float
+        Increasing cut points.
+
+    Returns
+    -------
+    Series
+        ``Int64`` class codes (positional index).
+
     Examples
     --------
     >>> level_classes([9, 12, 13, 16, np.nan], cuts=[12, 14]).tolist()
@@ -113,6 +125,18 @@ def level_classes(values: ArrayLike, cuts: Sequence[float]) -> pd.Series:
 
 def quantile_cuts(values: ArrayLike, n_classes: int) -> list[float]:
     """Cut points giving ``n_classes`` classes of (about) equal size: the inner quantiles.
+
+    Parameters
+    ----------
+    values : array_like
+        Numbers; NaN are ignored.
+    n_classes : int
+        At least 2.
+
+    Returns
+    -------
+    list of float
+        ``n_classes - 1`` increasing cut points, for :func:`level_classes`.
 
     Examples
     --------
@@ -261,7 +285,18 @@ def read_feature_table(folder: str | Path, *, on_leak: str = "raise") -> Feature
     ``aggregate`` columns, ``source, area, method`` (how it was computed, see
     :class:`~homelib.realdata.aggregates.AggregateInfo`). Aggregates are
     numeric features; their leakage is checked, an aggregate whose source is a
-    task or a task's ``label_source`` counting as an own-label aggregate. A column of ``features.csv``
+    task or a task's ``label_source`` counting as an own-label aggregate.
+
+    Parameters
+    ----------
+    folder : path
+        Holds ``features.csv`` and ``schema.csv``.
+    on_leak : {"raise", "warn", "report"}
+        See :func:`feature_table`.
+
+    Returns
+    -------
+    FeatureTable A column of ``features.csv``
     missing from the schema, or the reverse, is an error.
 
     Examples
