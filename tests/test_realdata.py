@@ -255,21 +255,31 @@ def test_world_round_trips_through_its_folder(data, gz, tmp_path):
     assert np.allclose(back.places[["lat", "lon"]], w.places[["lat", "lon"]])
 
 
-def test_friend_baselines_never_see_a_hidden_city(data, gz):
+def test_pfli_runs_on_the_friend_only_checkin_world(data, gz):
+    """PFLI and every baseline fit the visible users and score the hidden ones; with no
+    profile field, PFLI without clusters is a vote of visible friends, as Base_freq."""
+    from homelib.pfli.evaluation import evaluate_pfli
+
     w = social.checkin_world(data, homes.homes_from_checkins(data.checkins), gz, seed=0)
-    pu = social.hidden_city_baselines(w)
-    hidden = set(np.flatnonzero(~w.users.current_visible.to_numpy() & (w.users.current_place >= 0).to_numpy()))
-    assert set(pu.user_id) == hidden and set(pu.method) == set(social.FRIEND_BASELINES)
+    hidden = ~w.users.current_visible.to_numpy() & (w.users.current_place >= 0).to_numpy()
+    ev = evaluate_pfli(w, folds=3, seed=0, ln_users=int(hidden.sum()))
+    pu = ev.ln_per_user
+    assert set(pu.user_id) == set(np.flatnonzero(hidden))
+    a = pu[pu.method == "PFLI_noclst"].set_index("user_id")
+    b = pu[pu.method == "Base_freq"].set_index("user_id")
+    answered = a.index[~a.pfli_prior.astype(bool)]
+    assert len(answered) > 0
+    assert np.allclose(a.loc[answered, ["pred_lat", "pred_lon"]], b.loc[answered, ["pred_lat", "pred_lon"]])
     # a hidden user whose every visible friend lives in its city is predicted exactly
-    vis = w.users.current_visible.to_numpy()
-    cur = w.users.current_place.to_numpy()
-    adj = w.adjacency.tocsr()
-    for uid in hidden:
+    vis, cur, adj = w.users.current_visible.to_numpy(), w.users.current_place.to_numpy(), w.adjacency.tocsr()
+    checked = 0
+    for uid in np.flatnonzero(hidden):
         fr = adj.indices[adj.indptr[uid]:adj.indptr[uid + 1]]
         fr = fr[vis[fr]]
         if fr.size and (cur[fr] == cur[uid]).all():
-            got = pu[(pu.user_id == uid) & (pu.method == "Base_freq")]
-            assert got.error_km.iloc[0] == 0.0 and got.answered.iloc[0]
+            assert a.loc[uid, "error_km"] == pytest.approx(0.0, abs=1e-6)
+            checked += 1
+    assert checked > 0
 
 
 # --------------------------------------------------------------------------- feature tables

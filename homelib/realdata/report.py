@@ -463,7 +463,7 @@ def evidence_table(world: SocialWorld) -> pd.DataFrame:
     ... # doctest: +NORMALIZE_WHITESPACE
     {'PLI (Eq 1): hometown, work/education': False, 'LA-FLI (Eq 2): friends with a visible city': True,
      'LN-FLI (Eq 3): friends with hidden city but profile fields': False,
-     'Base_ann: profile fields to map to cities': False,
+     'Base_ann (its profile inputs): fields to map to cities': False,
      'Exposure estimator (Sec 8): all of the above per user': False,
      'Evaluation: hidden users with a ground-truth city': True}
     """
@@ -479,7 +479,7 @@ def evidence_table(world: SocialWorld) -> pd.DataFrame:
         ("PLI (Eq 1): hometown, work/education", ht or we),
         ("LA-FLI (Eq 2): friends with a visible city", la_friend),
         ("LN-FLI (Eq 3): friends with hidden city but profile fields", (ht or we) and len(e) > 0),
-        ("Base_ann: profile fields to map to cities", ht or we),
+        ("Base_ann (its profile inputs): fields to map to cities", ht or we),
         ("Exposure estimator (Sec 8): all of the above per user", (ht or we) and la_friend),
         ("Evaluation: hidden users with a ground-truth city", truth),
     ]
@@ -488,12 +488,12 @@ def evidence_table(world: SocialWorld) -> pd.DataFrame:
 
 def plot_friend_errors(per_user: pd.DataFrame, ks: Sequence[float] = (1, 10, 25, 50, 100, 500, 1000,
                                                                         5000)):
-    """ACC@K curves of the friend-only baselines on the hidden users.
+    """ACC@K curves of every method on the hidden users.
 
     Parameters
     ----------
     per_user : DataFrame
-        ``method, error_km`` (from :func:`homelib.realdata.social.hidden_city_baselines`).
+        ``method, error_km`` (e.g. ``ln_per_user`` of :func:`homelib.pfli.evaluation.evaluate_pfli`).
     ks : list of float
         Distances K (km).
 

@@ -26,9 +26,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from ..geo import haversine_km
 from ..io import atomic_write_text
-from ..pfli import baselines
 from ..pfli.data import SocialWorld, world_from_tables
 from .checkins import CheckinData
 from .places import nearest_places, places_table
@@ -38,8 +36,6 @@ __all__ = [
     "split_visible",
     "checkin_world",
     "write_world",
-    "FRIEND_BASELINES",
-    "hidden_city_baselines",
 ]
 
 USER_COLUMNS = ["user_id", "current_place", "hometown", "work", "current_visible",
@@ -199,61 +195,3 @@ def write_world(world: SocialWorld, folder: str | Path) -> Path:
         atomic_write_text(folder / name, df.to_csv(index=False))
     return folder
 
-
-FRIEND_BASELINES = ("Base_dist", "Base_freq", "Base_freq+", "Base_knn")
-"""The PFLI baselines that need nothing but friends with a known city (Base_ann needs
-hometown or work fields)."""
-
-
-def hidden_city_baselines(world: SocialWorld, *, freq_plus_km: float = 20.0,
-                          knn_k: int = 10) -> pd.DataFrame:
-    """Predict every hidden user's city from visible friends with :data:`FRIEND_BASELINES`.
-
-    The visible (LA) users are the known ones; the hidden users with a
-    ground-truth city are predicted, never seen as known. A method without an
-    answer (no visible friend) predicts the most common visible city, as in
-    :func:`homelib.pfli.evaluation.evaluate_pfli`.
-
-    Parameters
-    ----------
-    world : SocialWorld
-    freq_plus_km, knn_k
-        Parameters of ``Base_freq+`` and ``Base_knn`` (PFLI Sec 7.1.2).
-
-    Returns
-    -------
-    DataFrame
-        ``user_id, method, true_place, pred_place, answered, error_km``.
-
-    Examples
-    --------
-    >>> pl = pd.DataFrame({"place_id": [0, 1], "lat": [48.85, 45.76], "lon": [2.35, 4.84]})
-    >>> us = pd.DataFrame({"user_id": range(3), "current_place": [0, 0, 1], "hometown": -1,
-    ...     "work": -1, "current_visible": [False, True, True], "hometown_visible": False,
-    ...     "work_visible": False, "friends_visible": True})
-    >>> w = world_from_tables(pl, us, [[0, 1]])
-    >>> hidden_city_baselines(w).query("method == 'Base_freq'")[["user_id", "pred_place", "error_km"]].values.tolist()
-    [[0.0, 0.0, 0.0]]
-    """
-    u = world.users
-    known = u["current_visible"].to_numpy(bool)
-    cur = u["current_place"].to_numpy(np.int64)
-    test = np.flatnonzero(~known & (cur >= 0))
-    if not known.any():
-        raise ValueError("hidden_city_baselines: no visible user to learn from")
-    fallback = int(np.bincount(cur[known], minlength=world.n_places).argmax())
-    preds = {
-        "Base_dist": baselines.base_dist(world, test, known),
-        "Base_freq": baselines.base_freq(world, test, known),
-        "Base_freq+": baselines.base_freq_plus(world, test, known, freq_plus_km),
-        "Base_knn": baselines.base_knn(world, test, known, knn_k),
-    }
-    lat, lon = world.places["lat"].to_numpy(), world.places["lon"].to_numpy()
-    rows = []
-    for m, p in preds.items():
-        place = np.where(p >= 0, p, fallback)
-        rows.append(pd.DataFrame({
-            "user_id": test, "method": m, "true_place": cur[test], "pred_place": place,
-            "answered": p >= 0,
-            "error_km": haversine_km(lat[cur[test]], lon[cur[test]], lat[place], lon[place])}))
-    return pd.concat(rows, ignore_index=True)
