@@ -346,8 +346,46 @@ def test_read_feature_table_round_trip_and_schema_errors(tmp_path):
     with pytest.raises(ValueError, match="not in the schema \\['area_t5_mean'\\]"):
         tables.read_feature_table(tmp_path)
     schema.assign(role=schema.role.replace("meta", "label")).to_csv(tmp_path / "schema.csv", index=False)
-    with pytest.raises(ValueError, match="unknown role 'label'"):
+    with pytest.raises(ValueError, match="column 'role', row 1 \\(line 3\\), value 'label': unknown role"):
         tables.read_feature_table(tmp_path)
+
+
+FEATURE_FIXTURE = Path(__file__).resolve().parent / "fixtures" / "feature_table"
+
+
+def test_the_feature_table_fixture_reads_with_its_classes_and_reference_aggregate():
+    t = tables.read_feature_table(FEATURE_FIXTURE)
+    assert t.n_classes == {"personal_income": 3, "education": 3, "occupation": 2}
+    assert t.classes["occupation"] == ("other", "manager")
+    assert list(t.areas.columns) == ["county"] and t.weights is not None
+    assert t.y["education"].isna().sum() == 9 and len(t.X) == 240
+    assert t.leakage.leaks.tolist() == [False]  # a reference statistic, constant within a county
+    assert t.schema.set_index("column").kind.to_dict() == {
+        "county_income": "continuous", "price_mean": "continuous", "poi_school": "continuous",
+        "county_education_mean": "continuous", "region": "categorical", "urban_type": "categorical"}
+    assert list(t.meta.columns) == ["person", "income_exact"]
+
+
+def test_a_bad_cell_of_features_csv_is_named_with_its_line(tmp_path):
+    for f in ("features.csv", "schema.csv"):
+        (tmp_path / f).write_text((FEATURE_FIXTURE / f).read_text())
+    lines = (tmp_path / "features.csv").read_text().splitlines()
+    cells = lines[5].split(",")
+    cells[4] = "n/a"  # county_income of data row 4 (line 6)
+    lines[5] = ",".join(cells)
+    (tmp_path / "features.csv").write_text("\n".join(lines) + "\n")
+    with pytest.raises(ValueError, match="column 'county_income', row 4 \\(line 6\\)"):
+        tables.read_feature_table(tmp_path)
+
+
+def test_select_tasks_keeps_the_order_and_refuses_the_wrong_number_of_classes():
+    t = tables.read_feature_table(FEATURE_FIXTURE)
+    s = tables.select_tasks(t, ["education", "personal_income"], n_classes=3)
+    assert s.tasks == ["education", "personal_income"] and s.X is t.X
+    with pytest.raises(ValueError, match="task 'occupation' has 2 classes"):
+        tables.select_tasks(t, ["occupation"], n_classes=3)
+    with pytest.raises(ValueError, match="\\['family_income'\\] are not in the table"):
+        tables.select_tasks(t, ["family_income"])
 
 
 def test_classes_by_cuts_and_quantiles():

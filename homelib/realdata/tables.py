@@ -25,13 +25,15 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pandera.pandas as pa
 from numpy.typing import ArrayLike
 
+from .. import schemas
 from ..io import require_columns
 from .aggregates import AggregateInfo, check_leakage
 
@@ -40,12 +42,27 @@ __all__ = [
     "FeatureTable",
     "level_classes",
     "quantile_cuts",
+    "SCHEMA_TABLE",
     "feature_table",
+    "features_schema",
     "read_feature_table",
+    "select_tasks",
 ]
 
 ROLES = ("area", "numeric", "categorical", "aggregate", "task", "weight", "meta")
 """Roles of a column in ``schema.csv`` (see :func:`read_feature_table`)."""
+
+SCHEMA_TABLE = pa.DataFrameSchema({
+    "column": schemas.text(),
+    "role": schemas.text(ROLES, what="role"),
+    "classes": schemas.text(pattern=r"[^|]+(\|[^|]+)+", nullable=True, required=False,
+                            what="class names joined by '|'"),
+    "label_source": schemas.text(nullable=True, required=False),
+    "source": schemas.text(nullable=True, required=False),
+    "area": schemas.text(nullable=True, required=False),
+    "method": schemas.text(nullable=True, required=False),
+}, name="schema.csv", strict=False, coerce=False)
+"""The pandera schema of ``schema.csv`` (validated by :func:`homelib.schemas.validate`)."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +107,17 @@ class FeatureTable:
     def n_classes(self) -> dict[str, int]:
         """Number of classes per task."""
         return {t: len(c) for t, c in self.classes.items()}
+
+    @property
+    def schema(self) -> pd.DataFrame:
+        """``column, family, kind, description`` per column of ``X``, as the H2SEA data sets'.
+
+        ``kind`` is ``"continuous"`` or ``"categorical"``; each column is its own family.
+        """
+        kinds = ["categorical" if isinstance(self.X[c].dtype, pd.CategoricalDtype) else "continuous"
+                 for c in self.X.columns]
+        return pd.DataFrame({"column": list(self.X.columns), "family": list(self.X.columns),
+                             "kind": kinds, "description": ""})
 
 
 def level_classes(values: ArrayLike, cuts: Sequence[float]) -> pd.Series:
@@ -315,19 +343,18 @@ def read_feature_table(folder: str | Path, *, on_leak: str = "raise") -> Feature
     missing = [f for f in ("features.csv", "schema.csv") if not (folder / f).exists()]
     if missing:
         raise FileNotFoundError(f"{folder}: missing {missing}")
-    schema = pd.read_csv(folder / "schema.csv", dtype=str, keep_default_na=False)
-    require_columns(schema, ["column", "role"], "schema.csv")
-    bad = schema[~schema["role"].isin(ROLES)]
-    if len(bad):
-        raise ValueError(f"schema.csv: unknown role {bad['role'].iloc[0]!r} for column "
-                         f"{bad['column'].iloc[0]!r}; roles are {list(ROLES)}")
-    df = pd.read_csv(folder / "features.csv", dtype={c: str for c in schema.loc[
-        schema.role.isin(["area", "categorical"]), "column"]})
-    extra = [c for c in df.columns if c not in set(schema["column"])]
-    absent = [c for c in schema["column"] if c not in df.columns]
+    schema = schemas.validate(schemas.read_csv(folder / "schema.csv"), SCHEMA_TABLE,
+                              line_offset=2).table.fillna("")
+    dup = sorted(set(schema["column"][schema["column"].duplicated()]))
+    if dup:
+        raise ValueError(f"schema.csv: column(s) {dup} are described more than once")
+    raw = schemas.read_csv(folder / "features.csv")
+    extra = [c for c in raw.columns if c not in set(schema["column"])]
+    absent = [c for c in schema["column"] if c not in raw.columns]
     if extra or absent:
         raise ValueError(f"features.csv and schema.csv differ: not in the schema {extra}, "
                          f"not in features.csv {absent}")
+    df = schemas.validate(raw, features_schema(schema), what="features.csv", line_offset=2).table
     by = {r: schema.loc[schema.role == r, "column"].tolist() for r in ROLES}
     if len(by["weight"]) > 1:
         raise ValueError(f"schema.csv: at most one weight column; got {by['weight']}")
@@ -349,3 +376,82 @@ def read_feature_table(folder: str | Path, *, on_leak: str = "raise") -> Feature
                          categorical=by["categorical"], areas=by["area"],
                          weight=by["weight"][0] if by["weight"] else None, meta=by["meta"],
                          classes=classes, aggregates=aggs, label_sources=sources, on_leak=on_leak)
+
+
+def features_schema(schema: pd.DataFrame) -> pa.DataFrameSchema:
+    """The pandera schema of ``features.csv`` from the rows of ``schema.csv``.
+
+    Numeric and aggregate columns: finite numbers; weights: positive numbers; tasks: class
+    codes (integers >= 0, blank = no answer); area and categorical columns: non-empty text;
+    meta columns: anything (blank allowed).
+
+    Parameters
+    ----------
+    schema : DataFrame
+        ``column, role`` (validated ``schema.csv``).
+
+    Returns
+    -------
+    pandera.DataFrameSchema
+
+    Examples
+    --------
+    >>> s = features_schema(pd.DataFrame({"column": ["p", "edu"], "role": ["numeric", "task"]}))
+    >>> schemas.validate(pd.DataFrame({"p": ["1.5", "x"], "edu": ["0", "1"]}), s)
+    Traceback (most recent call last):
+    ...
+    homelib.schemas.TableError: features.csv: column 'p', row 1, value 'x': not a number
+    """
+    make = {
+        "numeric": lambda: schemas.number(), "aggregate": lambda: schemas.number(),
+        "weight": lambda: schemas.number(gt=0.0), "task": lambda: schemas.integer(0, nullable=True),
+        "area": lambda: schemas.text(), "categorical": lambda: schemas.text(),
+        "meta": lambda: schemas.text(nullable=True),
+    }
+    columns = {r.column: make[r.role]() for r in schema.itertuples()}
+    return pa.DataFrameSchema(columns, name="features.csv", strict=False, coerce=False)
+
+
+def select_tasks(table: FeatureTable, tasks: Sequence[str], *, n_classes: int | None = None
+                 ) -> FeatureTable:
+    """The table with only ``tasks`` as labels (in that order), checked.
+
+    Parameters
+    ----------
+    table : FeatureTable
+    tasks : list of str
+        Task columns of ``table`` to keep.
+    n_classes : int, optional
+        Required number of classes of every kept task (the H2SEA models of chapter 03 take 3,
+        as the paper's tasks).
+
+    Returns
+    -------
+    FeatureTable
+        Same features, areas, weights and meta; ``y`` and ``classes`` cut to ``tasks``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"p": [1.0, 2.0, 3.0], "a": [0, 1, 2], "b": [0, 1, 1]})
+    >>> t = feature_table(df, tasks=["a", "b"], numeric=["p"])
+    >>> select_tasks(t, ["b"]).tasks
+    ['b']
+    >>> select_tasks(t, ["b", "c"])
+    Traceback (most recent call last):
+    ...
+    ValueError: task(s) ['c'] are not in the table (its tasks: ['a', 'b'])
+    >>> select_tasks(t, ["a", "b"], n_classes=3)
+    Traceback (most recent call last):
+    ...
+    ValueError: task 'b' has 2 classes ('0', '1'); this analysis needs 3 per task
+    """
+    tasks = _names(tasks, "tasks")
+    unknown = [t for t in tasks if t not in table.classes]
+    if unknown or not tasks:
+        raise ValueError(f"task(s) {unknown or tasks} are not in the table (its tasks: {table.tasks})")
+    if n_classes is not None:
+        for t in tasks:
+            if len(table.classes[t]) != n_classes:
+                raise ValueError(f"task {t!r} has {len(table.classes[t])} classes {table.classes[t]}; "
+                                 f"this analysis needs {n_classes} per task")
+    return replace(table, y=table.y[list(tasks)].copy(), classes={t: table.classes[t] for t in tasks})
