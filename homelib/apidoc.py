@@ -26,6 +26,7 @@ GROUPS: tuple[tuple[str, str], ...] = (
     ("homelib.h2sea", "H2SEA wing"),
     ("homelib.pfli", "PFLI wing"),
     ("homelib.exposure", "Exposure wing"),
+    ("homelib.realdata", "Real-data wing"),
 )
 """The package groups of the reference, in the order of the book."""
 

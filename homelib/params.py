@@ -146,6 +146,17 @@ def ListOf(item: Any, min_len: int = 1) -> Any:  # noqa: N802
 
 Seed = Int(0)
 
+
+def _data_source(value: str) -> str:
+    if value != value.strip() or not value:
+        raise ValueError('must be "simulated" or a folder path (no surrounding blanks)')
+    return value
+
+
+Data = Annotated[str, AfterValidator(_data_source)]
+"""A chapter's ``data`` parameter: ``"simulated"`` (the seeded world) or a folder in the
+documented schema (the "Bring your own data" page), relative to the repository root or absolute."""
+
 PROVINCES = ("Zhejiang", "Guangdong", "Jiangsu", "Sichuan", "Shaanxi", "Hebei",
              "Heilongjiang", "Henan", "Liaoning")
 """The survey's 9 provinces (the same as :data:`homelib.geo.STUDY_PROVINCES`, tested)."""
@@ -224,6 +235,7 @@ class H2SEA(NotebookParams):
     dropout_values: ListOf(OneOf(0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7))
     lambda_values: ListOf(Float(0.0, 1.0))
     sensitivity_repeats: Int(1, 20)
+    data: Data
 
 
 class FeatureImportance(NotebookParams):
@@ -285,6 +297,7 @@ class PFLI(NotebookParams):
     ks: ListOf(Float(gt=0.0))
     n_map_users: Int(1, 1000)
     friend_only_scale: Float(0.001, 1.0)
+    data: Data
 
 
 class Exposure(NotebookParams):
@@ -308,6 +321,25 @@ class Exposure(NotebookParams):
     cases_per_level: Int(1, 20)
 
 
+class RealData(NotebookParams):
+    """12_real_data."""
+
+    seed: Seed
+    people_share: Float(0.05, 1.0)
+    repeats: Int(1, 50)
+    grid_profile: OneOf("ci", "full")
+    methods: ListOf(OneOf(*H2SEA_METHODS))
+    max_epochs: Int(1, 500)
+    batch_size: Int(16, 65536)
+    lr_min_frequency: Int(1)
+    reference_share: Float(0.05, 0.9)
+    smoothing: Float(0.0, 1000.0)
+    min_area_n: Int(1, 1000)
+    leak_demo: bool
+    checkins_dir: Data
+    home_rule: OneOf("night", "frequent_cell")
+    radius_km: Float(0.1, 500.0)
+    visible_share: Float(0.0, 1.0)
 class HomeExposure(NotebookParams):
     """13_home_exposure."""
 
@@ -361,6 +393,7 @@ NOTEBOOK_PARAMETERS: dict[str, type[NotebookParams]] = {
     "07_social_world": SocialWorld,
     "08_pfli": PFLI,
     "09_exposure": Exposure,
+    "12_real_data": RealData,
     "13_home_exposure": HomeExposure,
     "14_check_your_profile": CheckYourProfile,
 }

@@ -15,6 +15,7 @@ Examples
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -55,10 +56,20 @@ def compare_with_paper(ours: pd.DataFrame, paper: pd.DataFrame, keys: Sequence[s
 def performance_cached(X: pd.DataFrame, y: pd.DataFrame, key: Mapping[str, Any],
                        methods: Sequence[str], grids, repeats: int, seed: int,
                        base_params=None) -> pd.DataFrame:
-    """:func:`run_protocol` through ``homelib.io.cached`` (``key`` names the data set)."""
+    """:func:`run_protocol` through ``homelib.io.cached`` (``key`` names the data set).
 
+    The cache key also holds a hash of ``X`` and ``y`` (values, columns, dtypes), so that two
+    data sets under the same ``key`` (a simulated world and a table read through chapter
+    03's ``data`` parameter) never share a result.
+    """
+
+    digest = hashlib.sha256()
+    for d in (X, y):
+        digest.update(pd.util.hash_pandas_object(d, index=True).to_numpy().tobytes())
+        digest.update(repr([(str(c), str(d[c].dtype)) for c in d.columns]).encode())
+    data_hash = digest.hexdigest()[:16]
     params = {"key": dict(key), "methods": list(methods), "grids": grids, "repeats": repeats,
-              "seed": seed, "base": base_params, "tasks": list(y.columns), "v": 2}
+              "seed": seed, "base": base_params, "tasks": list(y.columns), "v": 2, "data": data_hash}
     return io.cached("h2sea_protocol", params,
                      lambda: run_protocol(X, y, methods, grids, repeats, seed, base_params))
 

@@ -1,0 +1,112 @@
+"""Chapters 03 and 08 run on small real-format folders through their ``data`` parameter.
+
+The folders are the committed fixtures of the "Bring your own data" layout:
+``tests/fixtures/feature_table`` (``features.csv`` + ``schema.csv``: 240 people, 12 counties,
+3 tasks) and ``tests/fixtures/social_world`` (``places.csv``, ``users.csv``, ``edges.csv``,
+``orgs.csv``: 744 users). Each notebook runs in a scratch copy of the project with tiny
+settings; the tests check that the chapter used the folder (its numbers are the fixture's,
+worked out here from the files), not the simulated world.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from homelib import pipeline
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "tests" / "fixtures"
+NOTEBOOKS = pipeline.notebook_paths()
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    """A scratch project (notebooks, reference tables, shared cache) whose kernels import this
+    checkout's homelib."""
+    root = tmp_path / "project"
+    shutil.copytree(REPO / "notebooks", root / "notebooks")
+    (root / "data").mkdir()
+    (root / "data" / "reference").symlink_to(REPO / "data" / "reference")
+    (REPO / "data" / "cache").mkdir(parents=True, exist_ok=True)
+    (root / "data" / "cache").symlink_to(REPO / "data" / "cache")
+    monkeypatch.setenv("HOMELIB_ROOT", str(root))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
+    monkeypatch.delenv("HOMELIB_RESULTS_DIR", raising=False)
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        monkeypatch.setenv(var, "1")
+    return root
+
+
+def _run(project, name, parameters):
+    import papermill as pm
+
+    out = project / f"{name}.out.ipynb"
+    pm.execute_notebook(str(project / "notebooks" / f"{name}.ipynb"), str(out), parameters=parameters,
+                        kernel_name="python3", cwd=str(project), progress_bar=False)
+    return nbformat.read(out, as_version=4)
+
+
+def _scratch(project, name):
+    """The one result file ``name`` a standalone run wrote (``data/scratch/<run id>/``)."""
+    found = sorted((project / "data" / "scratch").glob(f"*/{name}"))
+    assert len(found) == 1, found
+    return found[0]
+
+
+def _glued(nb) -> dict[str, str]:
+    """Every ``glue`` text value of an executed notebook, by key."""
+    found = {}
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            book = out.get("metadata", {}).get("scrapbook", {})
+            key = book.get("mime_prefix", "") + "text/plain"
+            if book.get("name") and key in out.get("data", {}):
+                found[book["name"]] = out["data"][key].strip("'\"")
+    return found
+
+
+def test_chapter_03_runs_on_a_feature_table_folder(project):
+    folder = FIXTURES / "feature_table"
+    raw = pd.read_csv(folder / "features.csv")
+    nb = _run(project, "03_h2sea", {
+        "data": str(folder), "tasks": ["personal_income", "education"], "repeats": 1,
+        "grid_profile": "ci", "max_epochs": 3, "dropout_values": [0.3], "lambda_values": [0.5],
+        "sensitivity_repeats": 1})
+    glued = _glued(nb)
+    assert glued["03-n-people"] == f"{len(raw):,}"  # 240, not the survey world's ~4,500
+    assert glued["03-n-features"] == "6"  # 3 numeric + 1 aggregate + region + urban type
+    assert glued["03-n-categorical"] == "2"
+    labelled = next(o for c in nb.cells if "labelled people" in c.source for o in c.outputs
+                    if "text/plain" in o.get("data", {}))["data"]["text/plain"]
+    assert str(int(raw.education.notna().sum())) in labelled  # 231: 9 people gave no answer
+    performance = pd.read_csv(_scratch(project, "h2sea_performance.csv"))
+    assert sorted(performance.task.unique()) == ["education", "personal_income"]
+    assert performance.repeats.eq(1).all()
+
+
+def test_chapter_03_refuses_a_task_with_two_classes(project):
+    import papermill as pm
+
+    with pytest.raises(pm.PapermillExecutionError, match="task 'occupation' has 2 classes"):
+        _run(project, "03_h2sea", {"data": str(FIXTURES / "feature_table"), "tasks": ["occupation"],
+                                   "repeats": 1, "grid_profile": "ci", "max_epochs": 1})
+
+
+def test_chapter_08_runs_on_a_social_world_folder(project):
+    folder = FIXTURES / "social_world"
+    users = pd.read_csv(folder / "users.csv")
+    nb = _run(project, "08_pfli", {
+        "data": str(folder), "folds": 2, "train_users": 200, "ln_users": 0,
+        "ks": [10, 25, 40, 100], "n_map_users": 20, "friend_only_scale": 0.001, "scale": 0.001})
+    glued = _glued(nb)
+    la = users[users.current_visible & (users.current_place >= 0)]
+    assert glued["08-n-eval"] == f"{len(la):,}"  # every LA user of the folder, predicted once
+    aed = pd.read_csv(_scratch(project, "pfli_aed.csv"))
+    overall = aed[(aed.user_set == "overall") & (aed.method == "PFLI_prob")]
+    assert overall.n_users.tolist() == [len(la)]
