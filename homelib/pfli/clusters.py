@@ -21,7 +21,7 @@ import pandas as pd
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
-from ..geo import haversine_km, pairwise_haversine_km, validate_coords
+from ..geo import EARTH_RADIUS_KM, haversine_km, pairwise_haversine_km, validate_coords
 
 __all__ = [
     "SELECTORS",
@@ -39,26 +39,81 @@ def cluster_places(lat: ArrayLike, lon: ArrayLike, threshold_km: float) -> NDArr
 
     Average linkage on great-circle distances (``fastcluster``), cut where
     the average distance between merged groups exceeds ``threshold_km``.
-    Memory: ``n (n-1) / 2`` floats (660 MB for 12,863 places).
 
+    Two groups merge below the cut only if their *average* distance is at
+    most ``threshold_km``, so some pair of their places is at most that far
+    apart: every cluster lies inside one connected component of the graph
+    "two places are at most ``threshold_km`` apart" (the single-linkage
+    clusters at the same cut), and UPGMA can run on each component alone.
+    The components come from ``fastcluster.linkage_vector`` (single linkage
+    on unit vectors, ``O(n)`` memory); the pairwise matrix is formed per
+    component only (at 100 km the 12,863 places of the paper fall into
+    components holding about a tenth of all pairs). Labels are those of
+    UPGMA over all places at once (a test compares both).
+
+    Parameters
+    ----------
+    lat, lon : array_like
+        Coordinates of the places, degrees.
+    threshold_km : float
+        The cut height (Fig 3 uses 100 km).
+
+    Returns
+    -------
+    ndarray of int
+        Cluster label of every place, numbered in order of first appearance.
+
+    Examples
+    --------
     >>> cluster_places([48.85, 48.86, 45.76], [2.35, 2.29, 4.84], 100.0).tolist()
     [0, 0, 1]
     """
     import fastcluster
     from scipy.cluster.hierarchy import fcluster
 
-    if threshold_km <= 0:
+    if not threshold_km > 0:
         raise ValueError(f"threshold_km must be positive; got {threshold_km}")
     lat, lon = validate_coords(lat, lon, "places")
     if lat.size == 1:
         return np.zeros(1, dtype=np.int64)
-    d = pairwise_haversine_km(lat, lon)
-    z = fastcluster.linkage(d, method="average", preserve_input=False)
-    lab = fcluster(z, t=threshold_km, criterion="distance")
+    comp = _components_within(lat, lon, threshold_km)
+    order = np.argsort(comp, kind="stable")
+    bounds = np.searchsorted(comp[order], np.arange(comp.max() + 2))
+    lab = np.empty(lat.size, dtype=np.int64)
+    next_label = 0
+    for c in range(bounds.size - 1):  # loop over components, not places
+        idx = order[bounds[c]: bounds[c + 1]]
+        if idx.size == 1:
+            lab[idx] = next_label
+            next_label += 1
+            continue
+        d = pairwise_haversine_km(lat[idx], lon[idx])
+        z = fastcluster.linkage(d, method="average", preserve_input=False)
+        sub = fcluster(z, t=threshold_km, criterion="distance")
+        lab[idx] = next_label + sub - 1
+        next_label += int(sub.max())
     # relabel 0..C-1 in order of first appearance
     _, first, inv = np.unique(lab, return_index=True, return_inverse=True)
-    order = np.argsort(np.argsort(first))
-    return order[inv].astype(np.int64)
+    rank = np.argsort(np.argsort(first))
+    return rank[inv].astype(np.int64)
+
+
+def _components_within(lat: NDArray, lon: NDArray, threshold_km: float) -> NDArray:
+    """Connected components of "at most ``threshold_km`` apart" (single linkage, O(n) memory).
+
+    Computed on chord distances between unit vectors, with a relative margin
+    of 1e-6 so that rounding never splits two places whose great-circle
+    distance is within the threshold (a coarser split is still exact).
+    """
+    import fastcluster
+    from scipy.cluster.hierarchy import fcluster
+
+    la, lo = np.radians(lat), np.radians(lon)
+    xyz = np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
+    half_angle = min(threshold_km * (1 + 1e-6) / (2 * EARTH_RADIUS_KM), np.pi / 2)
+    chord = 2 * np.sin(half_angle) + 1e-9
+    z = fastcluster.linkage_vector(xyz, method="single")
+    return fcluster(z, t=chord, criterion="distance").astype(np.int64) - 1
 
 
 def cluster_medoids(lat: ArrayLike, lon: ArrayLike, clusters: ArrayLike) -> NDArray:
@@ -85,14 +140,55 @@ def cluster_medoids(lat: ArrayLike, lon: ArrayLike, clusters: ArrayLike) -> NDAr
 
 
 def _row_argmax(rows: NDArray, score: NDArray, tie: NDArray, n_rows: int) -> NDArray:
-    """Position (into the arrays) of the largest ``score`` per row; -1 for empty rows."""
-    order = np.lexsort((tie, -score, rows))
-    r = rows[order]
-    first = np.ones(r.size, dtype=bool)
-    first[1:] = r[1:] != r[:-1]
+    """Position (into the arrays) of the largest ``score`` per row; -1 for empty rows.
+
+    Ties go to the smallest ``tie``, then to the first position. With rows in
+    non-decreasing order (CSR order, as every caller passes them) this is
+    one pass of ``maximum.reduceat`` plus a sort of the tied candidates only;
+    otherwise (or with NaN scores) a full ``lexsort``, with the same result.
+    """
     out = np.full(n_rows, -1, dtype=np.int64)
-    out[r[first]] = order[first]
+    if rows.size == 0:
+        return out
+    if (rows[1:] < rows[:-1]).any() or np.isnan(score).any():
+        order = np.lexsort((tie, -score, rows))
+        r = rows[order]
+        first = np.ones(r.size, dtype=bool)
+        first[1:] = r[1:] != r[:-1]
+        out[r[first]] = order[first]
+        return out
+    starts = np.flatnonzero(np.concatenate([[True], rows[1:] != rows[:-1]]))
+    seg = np.repeat(np.arange(starts.size), np.diff(np.append(starts, rows.size)))
+    best = np.maximum.reduceat(score, starts)
+    cand = np.flatnonzero(score == best[seg])  # the row maxima (ties included), in order
+    o = np.lexsort((cand, tie[cand], seg[cand]))
+    cseg = seg[cand][o]
+    first = np.ones(cseg.size, dtype=bool)
+    first[1:] = cseg[1:] != cseg[:-1]
+    out[rows[starts[cseg[first]]]] = cand[o][first]
     return out
+
+
+def _cluster_sums(s: sp.csr_matrix, p: NDArray, cl: NDArray, rows: NDArray, pos_cl: NDArray,
+                  n_cl: int) -> tuple[NDArray, NDArray]:
+    """Sorted keys ``row * n_cl + cluster`` of the (row, cluster) pairs present, and the
+    summed probability of each (added in the stored order of the row).
+
+    With positive entries the sums come from one sparse product with the
+    place-to-cluster indicator (the same additions in the same order as
+    ``bincount``, without sorting all entries); otherwise (a zero-sum cluster
+    must still count as present) from ``np.unique`` and ``bincount``.
+    """
+    if not (p > 0).all():
+        key, inv = np.unique(rows * n_cl + pos_cl, return_inverse=True)
+        return key, np.bincount(inv, weights=p, minlength=key.size)
+    n, n_pl = s.shape
+    s64 = sp.csr_matrix((p, s.indices, s.indptr), shape=s.shape)
+    ind = sp.csr_matrix((np.ones(n_pl), cl, np.arange(n_pl + 1)), shape=(n_pl, n_cl))
+    c = (s64 @ ind).tocsr()
+    c.sort_indices()
+    krow = np.repeat(np.arange(n, dtype=np.int64), np.diff(c.indptr))
+    return krow * n_cl + c.indices.astype(np.int64), c.data
 
 
 def select_locations(scores: sp.spmatrix, places: pd.DataFrame, clusters: ArrayLike,
@@ -135,8 +231,7 @@ def select_locations(scores: sp.spmatrix, places: pd.DataFrame, clusters: ArrayL
     cols, p = s.indices.astype(np.int64), s.data.astype(float)
     pos_cl = cl[cols]
     n_cl = int(cl.max()) + 1
-    key, inv = np.unique(rows * n_cl + pos_cl, return_inverse=True)
-    csum = np.bincount(inv, weights=p, minlength=key.size)
+    key, csum = _cluster_sums(s, p, cl, rows, pos_cl, n_cl)
     krow, kcl = key // n_cl, key % n_cl
     best = _row_argmax(krow, csum, kcl, n)
     has = best >= 0
@@ -161,8 +256,10 @@ def select_locations(scores: sp.spmatrix, places: pd.DataFrame, clusters: ArrayL
         ok = place >= 0
         out.loc[ok, "cluster"] = cl[place[ok]]
         # cluster_prob of the cluster holding the chosen place
-        lookup = pd.Series(csum, index=key)
-        out.loc[ok, "cluster_prob"] = lookup.reindex(np.flatnonzero(ok) * n_cl + cl[place[ok]]).to_numpy()
+        q = np.flatnonzero(ok) * n_cl + cl[place[ok]]
+        at = np.minimum(np.searchsorted(key, q), max(key.size - 1, 0))
+        hit = key[at] == q if key.size else np.zeros(q.size, dtype=bool)
+        out.loc[ok, "cluster_prob"] = np.where(hit, csum[at] if key.size else np.nan, np.nan)
     elif selector == "dist":
         med = cluster_medoids(lat, lon, cl)
         place = np.where(sel_cl >= 0, med[np.maximum(sel_cl, 0)], -1)

@@ -1,0 +1,256 @@
+"""Tests of homelib.pfli.scale (PFLI partitioned by users on Dask), of the 10x path of the
+social world, and of the component-wise UPGMA of homelib.pfli.clusters."""
+
+import hashlib
+
+import fastcluster
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from scipy.cluster.hierarchy import fcluster
+
+from homelib.geo import haversine_km, pairwise_haversine_km
+from homelib.pfli import scale
+from homelib.pfli.clusters import SELECTORS, cluster_places, select_locations
+from homelib.pfli.evaluation import evaluate_pfli
+from homelib.pfli.model import PFLIConfig, fit_pfli
+from homelib.pfli.world import SocialConfig, build_social_world
+
+SMALL = SocialConfig(n_users=2500, n_places=80, n_multi_orgs=5)
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    world = build_social_world(SMALL, seed=5)
+    known = world.users["current_visible"].to_numpy(bool).copy()
+    known[::3] = False  # a third of the LA users become test users
+    model = fit_pfli(world, known=known, config=PFLIConfig(train_users=500), seed=2)
+    clusters = cluster_places(world.places["lat"], world.places["lon"], 100.0)
+    return world, model, clusters
+
+
+def _reference(model, world, users, clusters, selector):
+    """PFLIModel.score on all the users at once, then select_locations: the plain path."""
+    return select_locations(model.score(world, users), world.places, clusters, selector)
+
+
+@pytest.fixture(scope="module")
+def users(fitted):
+    world = fitted[0]
+    rng = np.random.default_rng(0)
+    return rng.permutation(world.n_users)[:1700]  # not sorted, not all users
+
+
+def test_single_process_equals_score_and_select(fitted, users):
+    world, model, clusters = fitted
+    pred = scale.predict_users(model, world, users, clusters, selectors=SELECTORS, partition_size=333)
+    assert pred.info["n_partitions"] == 6
+    np.testing.assert_array_equal(pred.users, users)
+    _, prior = model.score(world, users, return_prior=True)
+    np.testing.assert_array_equal(pred.prior, prior)
+    for s in SELECTORS:
+        pd.testing.assert_frame_equal(pred.selections[s], _reference(model, world, users, clusters, s),
+                                      check_exact=True)
+
+
+@pytest.mark.parametrize("n_workers,processes", [(1, True), (2, True), (2, False)])
+def test_dask_equals_single_process(fitted, users, n_workers, processes):
+    world, model, clusters = fitted
+    ref = scale.predict_users(model, world, users, clusters, selectors=SELECTORS, partition_size=400)
+    got = scale.predict_users_dask(model, world, users, clusters, selectors=SELECTORS,
+                                   partition_size=250, n_workers=n_workers, processes=processes,
+                                   max_in_flight=3)
+    assert got.info["n_workers"] == n_workers and got.info["n_partitions"] == 7
+    assert len(got.info["worker_peak_rss"]) == n_workers
+    np.testing.assert_array_equal(got.users, users)
+    np.testing.assert_array_equal(got.prior, ref.prior)
+    np.testing.assert_array_equal(got.has_la_friends, ref.has_la_friends)
+    for s in SELECTORS:
+        pd.testing.assert_frame_equal(got.selections[s], ref.selections[s], check_exact=True)
+        pd.testing.assert_frame_equal(got.selections[s], _reference(model, world, users, clusters, s),
+                                      check_exact=True)
+
+
+def test_scheduler_address_runs_the_same_code(fitted, users):
+    from distributed import LocalCluster
+
+    world, model, clusters = fitted
+    ref = scale.predict_users(model, world, users[:500], clusters)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                      dashboard_address=None) as cluster:
+        got = scale.predict_users_dask(model, world, users[:500], clusters,
+                                       scheduler=cluster.scheduler_address, partition_size=200)
+        assert got.info["scheduler"] == cluster.scheduler_address
+    for s in scale.EVALUATION_SELECTORS:
+        pd.testing.assert_frame_equal(got.selections[s], ref.selections[s], check_exact=True)
+
+
+def test_context_is_broadcast_once_and_results_are_small(fitted, users):
+    """Workers hold one copy of the model, however many partitions they score."""
+    from distributed import Client, LocalCluster
+
+    world, model, clusters = fitted
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        seen = []
+        orig = client.scatter
+
+        def spy(data, **kw):
+            seen.append((type(data).__name__, kw.get("broadcast", False)))
+            return orig(data, **kw)
+
+        client.scatter = spy
+        pred = scale.predict_users_dask(model, world, users, clusters, scheduler=client,
+                                        partition_size=100)
+    contexts = [b for name, b in seen if name == "_Context"]
+    parts = [b for name, b in seen if name == "_Partition"]
+    assert contexts == [True]  # one broadcast of the fitted model
+    assert len(parts) == pred.info["n_partitions"] == 17 and not any(parts)
+    for df in pred.selections.values():  # per-user arrays, no score matrix
+        assert len(df) == users.size
+        assert not any(isinstance(v, sp.spmatrix) for v in df.iloc[0])
+
+
+def test_bad_input(fitted):
+    world, model, clusters = fitted
+    with pytest.raises(ValueError, match="appears more than once"):
+        scale.predict_users(model, world, [3, 3], clusters)
+    with pytest.raises(ValueError, match="unknown user id 99999"):
+        scale.predict_users(model, world, [1, 99999], clusters)
+    with pytest.raises(TypeError, match="integer user ids"):
+        scale.predict_users(model, world, [True, False], clusters)
+    with pytest.raises(ValueError, match="selectors must be"):
+        scale.predict_users(model, world, [1], clusters, selectors=["best"])
+    with pytest.raises(ValueError, match="partition_size"):
+        scale.predict_users(model, world, [1], clusters, partition_size=0)
+    with pytest.raises(ValueError, match="one label per place"):
+        scale.predict_users(model, world, [1], clusters[:-1])
+    other = build_social_world(SocialConfig(n_users=300, n_places=20, n_multi_orgs=3), seed=0)
+    with pytest.raises(ValueError, match="another size"):
+        scale.predict_users(model, other, [1], np.zeros(20, int))
+    with pytest.raises(TypeError, match="scheduler"):
+        scale.predict_users_dask(model, world, [1], clusters, scheduler=8786)
+    with pytest.raises(ValueError, match="n_workers"):
+        scale.predict_users_dask(model, world, [1], clusters, n_workers=0)
+
+
+def test_prediction_table_errors_by_hand(fitted, users):
+    world, model, clusters = fitted
+    pred = scale.predict_users(model, world, users[:50], clusters)
+    t = scale.prediction_table(world, pred)
+    assert list(t.method.unique()) == list(scale.PFLI_METHODS)
+    truth = world.users.current_place.to_numpy()[users[:50]]
+    lat, lon = world.places.lat.to_numpy(), world.places.lon.to_numpy()
+    cmb = pred.selections["cmb"]
+    cent = t[t.method == "PFLI_cent"]
+    np.testing.assert_allclose(cent.error_km, haversine_km(lat[truth], lon[truth], cmb.cent_lat,
+                                                           cmb.cent_lon))
+    prob = t[t.method == "PFLI_prob"]
+    np.testing.assert_array_equal(prob.pred_lat, lat[cmb.pred_place])
+    assert (prob.error_km[prob.pred_lat.to_numpy() == lat[truth]] < 1e-6).all()
+    # cluster confidence (Eq 9) is the probability mass of the selected cluster
+    s = model.score(world, users[:50]).toarray()
+    mass = np.array([s[i, clusters == cmb.cluster[i]].sum() for i in range(50)])
+    np.testing.assert_allclose(prob.cluster_prob, mass, rtol=1e-12)
+    with pytest.raises(ValueError, match="selector"):
+        scale.prediction_table(world, scale.predict_users(model, world, [1], clusters,
+                                                          selectors=["prob"]))
+
+
+def test_evaluation_equals_evaluate_pfli():
+    w = build_social_world(SocialConfig(n_users=1500, n_places=50, n_multi_orgs=4), seed=7)
+    cfg = PFLIConfig(train_users=300)
+    ref = evaluate_pfli(w, config=cfg, folds=2, seed=3, ks=[10, 100], ln_users=40)
+    got = scale.evaluate_pfli_dask(w, config=cfg, folds=2, seed=3, ks=[10, 100], ln_users=40,
+                                   n_workers=2, processes=False, partition_size=150)
+    cols = list(got.per_user.columns)
+    for mine, theirs in ((got.per_user, ref.per_user), (got.ln_per_user, ref.ln_per_user)):
+        theirs = theirs[theirs.method.isin(list(scale.PFLI_METHODS))]
+        key = ["method", "user_id"]
+        a = mine.sort_values(key).reset_index(drop=True)
+        b = theirs[[c for c in cols if c in theirs]].sort_values(key).reset_index(drop=True)
+        pd.testing.assert_frame_equal(a[b.columns], b, check_exact=True)
+    aed = ref.aed[ref.aed.method.isin(got.aed.method)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(got.aed.sort_values(["user_set", "method"]).reset_index(drop=True),
+                                  aed.sort_values(["user_set", "method"]).reset_index(drop=True))
+    assert len(got.models) == 3
+
+
+def test_memory_monitor_sees_an_allocation():
+    with scale.MemoryMonitor(interval=0.01) as mon:
+        x = np.ones(50_000_000)  # 400 MB
+        x[::4096] = 2.0
+        del x
+    assert mon.driver_peak - mon.baseline > 300e6
+    assert mon.total_peak >= mon.driver_peak
+    with pytest.raises(ValueError, match="interval"):
+        scale.MemoryMonitor(interval=0)
+
+
+# ----------------------------------------------------------------------------- UPGMA
+
+
+def _upgma_all_pairs(lat, lon, t):
+    """UPGMA over the full condensed matrix (the implementation before issue 14)."""
+    z = fastcluster.linkage(pairwise_haversine_km(lat, lon), method="average")
+    lab = fcluster(z, t=t, criterion="distance")
+    _, first, inv = np.unique(lab, return_index=True, return_inverse=True)
+    return np.argsort(np.argsort(first))[inv]
+
+
+@pytest.mark.parametrize("seed,n,t", [(0, 600, 100.0), (1, 900, 25.0), (2, 400, 800.0),
+                                      (3, 300, 5000.0), (4, 2, 10.0)])
+def test_upgma_by_components_equals_all_pairs(seed, n, t):
+    rng = np.random.default_rng(seed)
+    # clumps of places (cities around a few centres) plus scattered ones, and one duplicate
+    centres = rng.uniform([-40, -120], [60, 140], size=(8, 2))
+    pick = rng.integers(0, 8, n)
+    lat = np.clip(centres[pick, 0] + rng.normal(0, 1.5, n), -89, 89)
+    lon = np.clip(centres[pick, 1] + rng.normal(0, 2.0, n), -179, 179)
+    lat[-1], lon[-1] = lat[0], lon[0]
+    np.testing.assert_array_equal(cluster_places(lat, lon, t), _upgma_all_pairs(lat, lon, t))
+
+
+def test_upgma_by_components_on_world_places():
+    w = build_social_world(SocialConfig.scaled(0.0538, n_users=200), seed=0)
+    lat, lon = w.places.lat.to_numpy(), w.places.lon.to_numpy()
+    for t in (50.0, 100.0, 300.0):
+        np.testing.assert_array_equal(cluster_places(lat, lon, t), _upgma_all_pairs(lat, lon, t))
+
+
+# ----------------------------------------------------------------------------- the world
+
+
+def world_hash(w) -> str:
+    """Hash of everything a world holds (places, users, edges, adjacency, orgs, stats)."""
+    h = hashlib.sha256()
+    for df in (w.places, w.users):
+        h.update(pd.util.hash_pandas_object(df, index=True).to_numpy().tobytes())
+        h.update(repr(list(df.dtypes)).encode())
+    h.update(w.edges.tobytes())
+    h.update(str(w.edges.dtype).encode())
+    for x in (w.adjacency.data, w.adjacency.indices, w.adjacency.indptr):
+        h.update(x.tobytes())
+    h.update(repr(w.orgs.to_dict("list")).encode())
+    h.update(repr(sorted(w.stats.items())).encode())
+    return h.hexdigest()[:16]
+
+
+# Hashes of worlds built by main at 82b9e24, before the 10x path was added.
+PINNED = [
+    (SocialConfig(n_users=1500, n_places=60, n_multi_orgs=4), 3, "8f8ed5b53d44feb1"),
+    (SocialConfig.scaled(0.02), 1, "cb07cecda719cc13"),
+]
+
+
+@pytest.mark.parametrize("cfg,seed,expected", PINNED)
+def test_default_scale_world_is_byte_identical(cfg, seed, expected):
+    assert world_hash(build_social_world(cfg, seed=seed)) == expected
+
+
+def test_scaled_configs_unchanged_up_to_paper_scale():
+    for s, (n, n_pl, n_multi) in {0.01: (3719, 407, 13), 0.0538: (20009, 1437, 45),
+                                  0.25: (92978, 4548, 141), 1.0: (371913, 12863, 400)}.items():
+        c = SocialConfig.scaled(s)
+        assert (c.n_users, c.n_places, c.n_multi_orgs) == (n, n_pl, n_multi)
