@@ -54,15 +54,7 @@ def test_single_process_equals_score_and_select(fitted, users):
                                       check_exact=True)
 
 
-@pytest.mark.parametrize("n_workers,processes", [(1, True), (2, True), (2, False)])
-def test_dask_equals_single_process(fitted, users, n_workers, processes):
-    world, model, clusters = fitted
-    ref = scale.predict_users(model, world, users, clusters, selectors=SELECTORS, partition_size=400)
-    got = scale.predict_users_dask(model, world, users, clusters, selectors=SELECTORS,
-                                   partition_size=250, n_workers=n_workers, processes=processes,
-                                   max_in_flight=3)
-    assert got.info["n_workers"] == n_workers and got.info["n_partitions"] == 7
-    assert len(got.info["worker_peak_rss"]) == n_workers
+def _check_same(got, ref, model, world, users, clusters):
     np.testing.assert_array_equal(got.users, users)
     np.testing.assert_array_equal(got.prior, ref.prior)
     np.testing.assert_array_equal(got.has_la_friends, ref.has_la_friends)
@@ -70,6 +62,31 @@ def test_dask_equals_single_process(fitted, users, n_workers, processes):
         pd.testing.assert_frame_equal(got.selections[s], ref.selections[s], check_exact=True)
         pd.testing.assert_frame_equal(got.selections[s], _reference(model, world, users, clusters, s),
                                       check_exact=True)
+
+
+def test_dask_processes_with_one_and_two_workers_equal_single_process(fitted, users):
+    """Worker processes (the default): one worker, then the same cluster scaled to two."""
+    world, model, clusters = fitted
+    ref = scale.predict_users(model, world, users, clusters, selectors=SELECTORS, partition_size=400)
+    with scale.dask_client(n_workers=1, processes=True) as client:
+        for k in (1, 2):
+            client.cluster.scale(k)
+            client.wait_for_workers(k)
+            got = scale.predict_users_dask(model, world, users, clusters, selectors=SELECTORS,
+                                           partition_size=250, scheduler=client, max_in_flight=3)
+            assert got.info["n_workers"] == k and got.info["n_partitions"] == 7
+            assert len(got.info["worker_peak_rss"]) == k
+            assert all(v > 0 for v in got.info["worker_peak_rss"].values())
+            _check_same(got, ref, model, world, users, clusters)
+
+
+def test_dask_threads_equal_single_process(fitted, users):
+    world, model, clusters = fitted
+    ref = scale.predict_users(model, world, users, clusters, selectors=SELECTORS, partition_size=400)
+    got = scale.predict_users_dask(model, world, users, clusters, selectors=SELECTORS,
+                                   partition_size=250, n_workers=2, processes=False)
+    assert got.info["n_workers"] == 2 and got.info["max_in_flight"] == 4
+    _check_same(got, ref, model, world, users, clusters)
 
 
 def test_scheduler_address_runs_the_same_code(fitted, users):
@@ -254,3 +271,69 @@ def test_scaled_configs_unchanged_up_to_paper_scale():
                                   0.25: (92978, 4548, 141), 1.0: (371913, 12863, 400)}.items():
         c = SocialConfig.scaled(s)
         assert (c.n_users, c.n_places, c.n_multi_orgs) == (n, n_pl, n_multi)
+
+
+def test_scaled_config_above_paper_scale_keeps_the_places():
+    c = SocialConfig.scaled(10)
+    assert (c.n_users, c.n_places, c.n_multi_orgs) == (3_719_130, 12_863, 400)
+    assert SocialConfig.scaled(3, n_users=1000).n_users == 1000
+    with pytest.raises(ValueError, match="scale must be in"):
+        SocialConfig.scaled(10.5)
+
+
+def test_parquet_round_trip_in_chunks(tmp_path):
+    from homelib.pfli.world import read_social_world_parquet, write_social_world_parquet
+
+    w = build_social_world(SMALL, seed=5)
+    folder = write_social_world_parquet(w, tmp_path / "w", chunk_rows=700)
+    import pyarrow.parquet as pq
+
+    assert pq.ParquetFile(folder / "edges.parquet").num_row_groups == -(-len(w.edges) // 700)
+    r = read_social_world_parquet(folder)
+    assert world_hash(r) == world_hash(w)
+    assert r.config == w.config
+    with pytest.raises(FileExistsError, match="already exists"):
+        write_social_world_parquet(w, folder)
+    (folder / "meta.json").write_text((folder / "meta.json").read_text().replace(
+        f'"n_edges": {len(w.edges)}', f'"n_edges": {len(w.edges) + 1}'))
+    with pytest.raises(ValueError, match="edges but meta.json says"):
+        read_social_world_parquet(folder)
+    (folder / "orgs.parquet").unlink()
+    with pytest.raises(FileNotFoundError, match="orgs.parquet"):
+        read_social_world_parquet(folder)
+
+
+# ----------------------------------------------------------------------------- the chapter
+
+
+def test_growth_exponent_by_hand():
+    from homelib.pfli.scale.report import growth_exponent
+
+    assert growth_exponent([1e3, 1e4, 1e5], [2.0, 20.0, 200.0])["verdict"] == "linear"
+    g = growth_exponent([1e3, 1e4, 1e5], [1.0, 100.0, 1e4])
+    assert g["slope"] == pytest.approx(2.0) and g["verdict"] == "faster than linear"
+    assert growth_exponent([1, 100], [5.0, 6.0])["verdict"] == "slower than linear"
+    # 1.14 is linear within the default tolerance, 1.16 is not
+    assert growth_exponent([1, 10], [1, 10**1.14])["verdict"] == "linear"
+    assert growth_exponent([1, 10], [1, 10**1.16])["verdict"] == "faster than linear"
+    with pytest.raises(ValueError, match="two distinct x"):
+        growth_exponent([5, 5], [1, 2])
+
+
+def test_measure_scaling_small_worlds():
+    from homelib.pfli.scale import experiment, report
+
+    run = experiment.measure_scaling([0.002, 0.004], seed=1, n_workers=[1, 2], processes=False,
+                                     partition_size=300, config=PFLIConfig(train_users=200))
+    r = run.runs
+    assert list(r.path.unique()) == [experiment.SINGLE, "Dask, 1 worker", "Dask, 2 workers"]
+    assert r.identical.all() and (r.seconds > 0).all()
+    assert list(run.worlds.n_users) == [744, 1488]
+    assert set(run.startup) == {"Dask, 1 worker", "Dask, 2 workers"}
+    g = report.growth_table(run)
+    assert len(g) == 3 and set(g.verdict) <= {"linear", "faster than linear", "slower than linear"}
+    t = report.book_vs_paper(run, pd.DataFrame({"key": ["users_crawled", "candidate_locations"],
+                                                "value": ["371913", "12863"]}))
+    assert t.iloc[0, 1] == "371,913" and t.iloc[3, 2] == "yes"
+    with pytest.raises(ValueError, match="increasing"):
+        experiment.measure_scaling([0.004, 0.002])

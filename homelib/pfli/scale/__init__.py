@@ -27,6 +27,7 @@ from .partitioned import (
     predict_users,
     predict_users_dask,
     prediction_table,
+    warm_up,
     worker_peak_rss,
 )
 
@@ -45,5 +46,6 @@ __all__ = [
     "prediction_table",
     "la_folds",
     "evaluate_pfli_dask",
+    "warm_up",
     "worker_peak_rss",
 ]

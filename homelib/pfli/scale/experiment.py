@@ -24,7 +24,6 @@ Examples
 
 from __future__ import annotations
 
-import importlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -36,13 +35,13 @@ import pandas as pd
 from ..clusters import cluster_places
 from ..model import PFLIConfig, fit_pfli
 from ..world import social_world
-from . import partitioned
 from .partitioned import (
     DEFAULT_PARTITION_SIZE,
     MemoryMonitor,
     dask_client,
     predict_users,
     predict_users_dask,
+    warm_up,
 )
 
 __all__ = [
@@ -194,7 +193,7 @@ def measure_scaling(scales: Sequence[float], seed: int = 0, *, n_workers: Sequen
             if local and len(client.nthreads()) < k:
                 client.cluster.scale(k)
                 client.wait_for_workers(k)
-            client.run(importlib.import_module, partitioned.__name__)  # workers import homelib
+            warm_up(client)  # workers import homelib before the first run
             k = len(client.nthreads())
             name = path_name(k)
             startup[name] = time.perf_counter() - t0

@@ -89,6 +89,7 @@ __all__ = [
     "prediction_table",
     "la_folds",
     "evaluate_pfli_dask",
+    "warm_up",
     "worker_peak_rss",
 ]
 
@@ -446,6 +447,25 @@ def dask_client(scheduler: Any = None, **options: Any) -> Iterator[Any]:
     finally:
         if not given:
             client.close()
+
+
+def _imported() -> bool:
+    """Runs on a worker: unpickling this function imports this module there."""
+    return True
+
+
+def warm_up(client: Any) -> float:
+    """Make every worker import ``homelib`` now (not in its first task); returns seconds.
+
+    Examples
+    --------
+    >>> with dask_client(n_workers=1, processes=False) as c:
+    ...     warm_up(c) >= 0
+    True
+    """
+    t0 = time.perf_counter()
+    client.run(_imported)
+    return time.perf_counter() - t0
 
 
 def _peak_rss_bytes() -> int:
