@@ -489,7 +489,9 @@ def _internal_split(y: pd.DataFrame, fraction: float, seed: int) -> tuple[NDArra
 class NeuralMultiTask(_Base):
     """Torch multi-task network shared by H2SEA, H2SEA-NA and ETNA.
 
-    Parameters (defaults from Sec 5.1)
+    Defaults are the paper's (Sec 5.1).
+
+    Parameters
     ----------
     latent_dim=6, dropout=0.3, units=32, hidden_layers=3, lr=0.001, l2=1e-5
         As in the paper; ``l2`` is ``alpha`` of Eq 11 (times the squared norm).

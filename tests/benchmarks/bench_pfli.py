@@ -16,8 +16,10 @@ identical to the single-process ones. Worlds above paper scale are stored as
 Parquet (``stored_social_world``); a size is skipped, saying why, when the
 machine has less free memory than it needs. Then UPGMA on the paper's 12,863
 places, component by component (the library) against all pairs at once (the
-implementation before issue 14), with identical labels; and the vectorised
-scores against a plain per-user Python loop on a sample.
+implementation before issue 14), with identical labels; the fit and predict
+times of the five baselines on the paper-scale world (Base_dist's fit counts
+the user pairs of every place pair); and the vectorised scores against a plain
+per-user Python loop on a sample.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from scipy.cluster.hierarchy import fcluster
 
 from homelib.geo import pairwise_haversine_km
 from homelib.pfli import scale
+from homelib.pfli.baselines import make_baselines
 from homelib.pfli.clusters import cluster_places
 from homelib.pfli.model import PFLIConfig, fit_pfli
 from homelib.pfli.world import SocialConfig, build_social_world, stored_social_world
@@ -75,7 +78,22 @@ def _same(a, b) -> bool:
         bool(np.array_equal(a.prior, b.prior))
 
 
-def bench_size(sc: float, seed: int, partition_size: int, workers: list[int]) -> None:
+def bench_baselines(world, seed: int) -> None:
+    la = world.users["current_visible"].to_numpy()
+    test = np.flatnonzero(la)[::5]
+    known = la.copy()
+    known[test] = False
+    for name, est in make_baselines(seed=seed).items():
+        t = time.perf_counter()
+        est.fit(world, known)
+        fit_s = time.perf_counter() - t
+        t = time.perf_counter()
+        est.predict(world, test)
+        print(f"{name}: fit {fit_s:.1f} s, predict {test.size:,} users {time.perf_counter() - t:.1f} s")
+
+
+def bench_size(sc: float, seed: int, partition_size: int, workers: list[int],
+               baselines: bool = False) -> None:
     n_users = SocialConfig.scaled(sc).n_users
     need = NEED_GB_PER_MILLION_USERS * n_users / 1e6 + 2.0
     free = psutil.virtual_memory().available / GB
@@ -126,6 +144,8 @@ def bench_size(sc: float, seed: int, partition_size: int, workers: list[int]) ->
                   f"worker peaks {', '.join(f'{p:.2f}' for p in peaks)} GB, driver + workers "
                   f"{mon.driver_peak / GB + peaks.sum():.2f} GB; predictions identical to the "
                   f"single process: {_same(got, ref)}", flush=True)
+    if baselines:
+        bench_baselines(world, seed)
 
 
 def bench_upgma(sc: float, seed: int) -> None:
@@ -177,8 +197,11 @@ def main() -> None:
           f"{psutil.virtual_memory().available / GB:.1f} GB available")
     bench_upgma(args.upgma_scale, args.seed)
     workers = [int(w) for w in args.workers.split(",")]
-    for sc in (float(s) for s in args.scales.split(",")):
-        bench_size(sc, args.seed, args.partition_size, workers)
+    scales = [float(s) for s in args.scales.split(",")]
+    for sc in scales:
+        # the baselines once, on the paper-scale world (or the largest one up to it)
+        at = max([s for s in scales if s <= 1] or [scales[0]])
+        bench_size(sc, args.seed, args.partition_size, workers, baselines=sc == at)
     if args.loop_sample > 0:
         bench_loop(args.loop_scale, args.seed, args.loop_sample)
 
