@@ -337,3 +337,17 @@ def test_measure_scaling_small_worlds():
     assert t.iloc[0, 1] == "371,913" and t.iloc[3, 2] == "yes"
     with pytest.raises(ValueError, match="increasing"):
         experiment.measure_scaling([0.004, 0.002])
+
+
+def test_accepts_a_fitted_pfli_estimator(fitted, users):
+    from homelib.pfli.model import PFLI
+
+    world, model, clusters = fitted
+    est = PFLI(PFLIConfig(train_users=500), seed=2, clusters=clusters).fit(world, model.known)
+    got = scale.predict_users(est, world, users[:300], selectors=["prob"])
+    ref = est.locate(world, users[:300], "prob")
+    pd.testing.assert_frame_equal(got.selections["prob"], ref, check_exact=True)
+    with pytest.raises(TypeError, match="PFLIModel or a fitted PFLI"):
+        scale.predict_users(PFLI(), world, [1], clusters)
+    with pytest.raises(ValueError, match="clusters"):
+        scale.predict_users(model, world, [1])

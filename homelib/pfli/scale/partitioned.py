@@ -241,8 +241,15 @@ class _Block:
     selections: dict
 
 
-def _context(model: PFLIModel, world: SocialWorld, clusters: ArrayLike,
+def _context(model: Any, world: SocialWorld, clusters: ArrayLike | None,
              selectors: tuple[str, ...]) -> _Context:
+    if getattr(model, "model_", None) is not None:  # a fitted PFLI estimator
+        clusters = model.clusters_ if clusters is None else clusters
+        model = model.model_
+    if not isinstance(model, PFLIModel):
+        raise TypeError(f"model must be a PFLIModel or a fitted PFLI estimator; got {type(model).__name__}")
+    if clusters is None:
+        raise ValueError("clusters: the UPGMA label of every place is needed with a PFLIModel")
     cl = np.asarray(clusters, dtype=np.int64)
     if cl.shape != (world.n_places,):
         raise ValueError(f"clusters must have one label per place ({world.n_places}); got {cl.shape}")
@@ -316,8 +323,8 @@ def _quiet() -> bool | None:
 # ----------------------------------------------------------------------------- single process
 
 
-def predict_users(model: PFLIModel, world: SocialWorld, users: ArrayLike | None, clusters: ArrayLike,
-                  *, selectors: Sequence[str] = EVALUATION_SELECTORS,
+def predict_users(model: Any, world: SocialWorld, users: ArrayLike | None,
+                  clusters: ArrayLike | None = None, *, selectors: Sequence[str] = EVALUATION_SELECTORS,
                   partition_size: int = DEFAULT_PARTITION_SIZE,
                   progress: bool | None = None) -> Predictions:
     """Score ``users`` and select a location for each, partition by partition, in this process.
@@ -327,13 +334,16 @@ def predict_users(model: PFLIModel, world: SocialWorld, users: ArrayLike | None,
 
     Parameters
     ----------
-    model : PFLIModel
-        Fitted on ``world`` (:func:`homelib.pfli.model.fit_pfli`).
+    model : PFLIModel or PFLI
+        Fitted on ``world``: a :class:`~homelib.pfli.model.PFLIModel`
+        (:func:`~homelib.pfli.model.fit_pfli`) or a fitted
+        :class:`~homelib.pfli.model.PFLI` estimator (its model and clusters).
     world : SocialWorld
     users : array of int or None
         Distinct user ids (None = every user).
-    clusters : array of int
-        UPGMA label of every place (:func:`homelib.pfli.clusters.cluster_places`).
+    clusters : array of int, optional
+        UPGMA label of every place (:func:`homelib.pfli.clusters.cluster_places`);
+        required with a ``PFLIModel``, default ``clusters_`` of an estimator.
     selectors : sequence of str
         Selectors of :data:`homelib.pfli.clusters.SELECTORS` to apply.
     partition_size : int
@@ -516,8 +526,8 @@ def worker_peak_rss(client: Any, *, reset: bool = False) -> dict[str, int]:
     return peaks
 
 
-def predict_users_dask(model: PFLIModel, world: SocialWorld, users: ArrayLike | None,
-                       clusters: ArrayLike, *, scheduler: Any = None, n_workers: int = 2,
+def predict_users_dask(model: Any, world: SocialWorld, users: ArrayLike | None,
+                       clusters: ArrayLike | None = None, *, scheduler: Any = None, n_workers: int = 2,
                        processes: bool = True, selectors: Sequence[str] = EVALUATION_SELECTORS,
                        partition_size: int = DEFAULT_PARTITION_SIZE,
                        max_in_flight: int | None = None,
@@ -667,25 +677,40 @@ def prediction_table(world: SocialWorld, predictions: Predictions) -> pd.DataFra
     return pd.concat(rows, ignore_index=True)
 
 
-def la_folds(world: SocialWorld, folds: int, rng: np.random.Generator) -> NDArray[np.int64]:
-    """Fold of every LA user (in id order), drawn as :func:`~homelib.pfli.evaluation.evaluate_pfli` does.
+def la_folds(world: SocialWorld, folds: int, seed: int) -> list[NDArray[np.int64]]:
+    """Test users of every fold, drawn as :func:`~homelib.pfli.evaluation.evaluate_pfli` draws them.
 
-    A random permutation of the LA users is dealt round-robin into ``folds``.
+    The LA users are split by ``sklearn.model_selection.KFold`` (shuffled with
+    ``seed``); each fold's ids are sorted.
+
+    Parameters
+    ----------
+    world : SocialWorld
+    folds : int
+        At least 2, at most the number of LA users.
+    seed : int
+
+    Returns
+    -------
+    list of ndarray
 
     Examples
     --------
     >>> from homelib.pfli.world import SocialConfig, build_social_world
     >>> w = build_social_world(SocialConfig(n_users=300, n_places=20, n_multi_orgs=3), seed=0)
-    >>> f = la_folds(w, 3, np.random.default_rng(0))
-    >>> f.size == int(w.users.current_visible.sum()), int(np.ptp(np.bincount(f)))
-    (True, 1)
+    >>> f = la_folds(w, 3, seed=0)
+    >>> sum(x.size for x in f) == int(w.users.current_visible.sum()), len(f)
+    (True, 3)
     """
+    from sklearn.model_selection import KFold
+
     if isinstance(folds, bool) or not isinstance(folds, (int, np.integer)) or folds < 2:
         raise ValueError(f"folds must be an integer >= 2; got {folds!r}")
-    n_la = int(world.users["current_visible"].sum())
-    fold = np.empty(n_la, dtype=np.int64)
-    fold[rng.permutation(n_la)] = np.arange(n_la) % folds
-    return fold
+    la_ids = np.flatnonzero(world.users["current_visible"].to_numpy(bool))
+    if la_ids.size < folds:
+        raise ValueError(f"folds = {folds}: only {la_ids.size} LA users to split")
+    splits = KFold(folds, shuffle=True, random_state=seed).split(la_ids)
+    return [np.sort(la_ids[test]) for _, test in splits]
 
 
 def evaluate_pfli_dask(world: SocialWorld, *, config: PFLIConfig | None = None, folds: int = 5,
@@ -730,8 +755,8 @@ def evaluate_pfli_dask(world: SocialWorld, *, config: PFLIConfig | None = None, 
     cfg = config or PFLIConfig()
     rng = np.random.default_rng(seed)
     la = world.users["current_visible"].to_numpy(bool)
-    la_ids = np.flatnonzero(la)
-    fold = la_folds(world, folds, rng)
+    cur = world.users["current_place"].to_numpy(np.int64)
+    tests = la_folds(world, folds, seed)
     if clusters is None:
         clusters = cluster_places(world.places["lat"], world.places["lon"], cfg.cluster_km)
     clusters = np.asarray(clusters)
@@ -747,15 +772,14 @@ def evaluate_pfli_dask(world: SocialWorld, *, config: PFLIConfig | None = None, 
             models.append(model)
             return prediction_table(world, pred)
 
-        for f in range(folds):
-            test = la_ids[fold == f]
+        for f, test in enumerate(tests):
             known = la.copy()
             known[test] = False
             df = run(known, test, seed + f)
             df["fold"] = f
             parts.append(df)
         if ln_users > 0:
-            ln_ids = np.flatnonzero(~la)
+            ln_ids = np.flatnonzero(~la & (cur >= 0))
             ln_ids = np.sort(rng.choice(ln_ids, size=min(ln_users, ln_ids.size), replace=False))
             ln_df = run(la, ln_ids, seed + folds)
     per_user = pd.concat(parts, ignore_index=True)
