@@ -8,9 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.cluster.hierarchy import fcluster
 
 from homelib.geo import haversine_km, pairwise_haversine_km
+from homelib.pfli import clusters as _clusters
 from homelib.pfli import scale
 from homelib.pfli.clusters import SELECTORS, cluster_places, select_locations
 from homelib.pfli.evaluation import evaluate_pfli
@@ -351,3 +354,109 @@ def test_accepts_a_fitted_pfli_estimator(fitted, users):
         scale.predict_users(PFLI(), world, [1], clusters)
     with pytest.raises(ValueError, match="clusters"):
         scale.predict_users(model, world, [1])
+
+
+# ----------------------------------------------------------------------------- selectors
+# The selectors before issue 14, verbatim, as the oracle of the faster select_locations.
+
+def _ref_row_argmax(rows, score, tie, n_rows):
+    """Position (into the arrays) of the largest ``score`` per row; -1 for empty rows."""
+    order = np.lexsort((tie, -score, rows))
+    r = rows[order]
+    first = np.ones(r.size, dtype=bool)
+    first[1:] = r[1:] != r[:-1]
+    out = np.full(n_rows, -1, dtype=np.int64)
+    out[r[first]] = order[first]
+    return out
+
+
+def _ref_select_locations(scores: sp.spmatrix, places: pd.DataFrame, clusters, selector):
+    """select_locations as it was at 82b9e24 (lexsort and np.unique over all entries)."""
+    if selector not in SELECTORS:
+        raise ValueError(f"selector must be one of {SELECTORS}; got {selector!r}")
+    s = sp.csr_matrix(scores)
+    n, n_pl = s.shape
+    cl = np.asarray(clusters, dtype=np.int64)
+    if cl.shape != (n_pl,):
+        raise ValueError(f"clusters must have length {n_pl}; got {cl.shape}")
+    lat, lon = places["lat"].to_numpy(float), places["lon"].to_numpy(float)
+    rows = np.repeat(np.arange(n), np.diff(s.indptr))
+    cols, p = s.indices.astype(np.int64), s.data.astype(float)
+    pos_cl = cl[cols]
+    n_cl = int(cl.max()) + 1
+    key, inv = np.unique(rows * n_cl + pos_cl, return_inverse=True)
+    csum = np.bincount(inv, weights=p, minlength=key.size)
+    krow, kcl = key // n_cl, key % n_cl
+    best = _ref_row_argmax(krow, csum, kcl, n)
+    has = best >= 0
+    sel_cl = np.full(n, -1, dtype=np.int64)
+    sel_p = np.full(n, np.nan)
+    sel_cl[has], sel_p[has] = kcl[best[has]], csum[best[has]]
+    out = pd.DataFrame({"user_index": np.arange(n), "pred_place": -1, "pred_lat": np.nan,
+                        "pred_lon": np.nan, "cluster": sel_cl, "cluster_prob": sel_p})
+    in_sel = pos_cl == sel_cl[rows]
+
+    def argmax_place(mask):
+        b = _ref_row_argmax(rows[mask], p[mask], cols[mask], n)
+        ok = b >= 0
+        place = np.full(n, -1, dtype=np.int64)
+        place[ok] = cols[mask][b[ok]]
+        return place
+
+    if selector in ("prob", "cmb"):
+        place = argmax_place(in_sel)
+    elif selector == "noclst":
+        place = argmax_place(np.ones(rows.size, dtype=bool))
+        ok = place >= 0
+        out.loc[ok, "cluster"] = cl[place[ok]]
+        # cluster_prob of the cluster holding the chosen place
+        lookup = pd.Series(csum, index=key)
+        out.loc[ok, "cluster_prob"] = lookup.reindex(np.flatnonzero(ok) * n_cl + cl[place[ok]]).to_numpy()
+    elif selector == "dist":
+        med = _clusters.cluster_medoids(lat, lon, cl)
+        place = np.where(sel_cl >= 0, med[np.maximum(sel_cl, 0)], -1)
+    else:
+        place = None
+    if place is not None:
+        ok = place >= 0
+        out["pred_place"] = place
+        out.loc[ok, "pred_lat"] = lat[place[ok]]
+        out.loc[ok, "pred_lon"] = lon[place[ok]]
+    if selector in ("cent", "cmb"):
+        clat, clon = _clusters._weighted_centroid(rows[in_sel], p[in_sel], lat[cols[in_sel]], lon[cols[in_sel]], n)
+        if selector == "cent":
+            out["pred_lat"], out["pred_lon"] = clat, clon
+        else:
+            out["cent_lat"], out["cent_lon"] = clat, clon
+    return out
+
+
+
+
+def test_selectors_equal_the_implementation_before(fitted, users):
+    world, model, clusters = fitted
+    s = model.score(world, users)
+    many = _clusters.select_many(s, world.places, clusters, SELECTORS)
+    for sel in SELECTORS:
+        ref = _ref_select_locations(s, world.places, clusters, sel)
+        pd.testing.assert_frame_equal(select_locations(s, world.places, clusters, sel), ref,
+                                      check_exact=True)
+        pd.testing.assert_frame_equal(many[sel], ref, check_exact=True)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 8), n_pl=st.integers(2, 15),
+       zeros=st.booleans(), ties=st.booleans())
+def test_selectors_equal_the_implementation_before_on_random_rows(seed, n, n_pl, zeros, ties):
+    rng = np.random.default_rng(seed)
+    dense = rng.random((n, n_pl)) * (rng.random((n, n_pl)) < 0.5)
+    if ties:
+        dense = np.round(dense * 4) / 4  # many equal probabilities
+    s = sp.csr_matrix(dense)
+    if zeros and s.nnz:  # an explicit zero entry, and an empty row
+        s.data[0] = 0.0
+    pl = pd.DataFrame({"lat": rng.uniform(40, 50, n_pl), "lon": rng.uniform(0, 10, n_pl)})
+    cl = np.unique(rng.integers(0, 4, n_pl), return_inverse=True)[1]
+    for sel in SELECTORS:
+        pd.testing.assert_frame_equal(select_locations(s, pl, cl, sel),
+                                      _ref_select_locations(s, pl, cl, sel), check_exact=True)

@@ -16,6 +16,8 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -28,6 +30,7 @@ __all__ = [
     "cluster_places",
     "cluster_medoids",
     "select_locations",
+    "select_many",
 ]
 
 
@@ -170,9 +173,9 @@ def _row_argmax(rows: NDArray, score: NDArray, tie: NDArray, n_rows: int) -> NDA
 
 
 def _cluster_sums(s: sp.csr_matrix, p: NDArray, cl: NDArray, rows: NDArray, pos_cl: NDArray,
-                  n_cl: int) -> tuple[NDArray, NDArray]:
-    """Sorted keys ``row * n_cl + cluster`` of the (row, cluster) pairs present, and the
-    summed probability of each (added in the stored order of the row).
+                  n_cl: int) -> tuple[NDArray, NDArray, NDArray]:
+    """Row, cluster and summed probability of every (row, cluster) pair present, rows in
+    order (sums added in the stored order of the row).
 
     With positive entries the sums come from one sparse product with the
     place-to-cluster indicator (the same additions in the same order as
@@ -181,14 +184,13 @@ def _cluster_sums(s: sp.csr_matrix, p: NDArray, cl: NDArray, rows: NDArray, pos_
     """
     if not (p > 0).all():
         key, inv = np.unique(rows * n_cl + pos_cl, return_inverse=True)
-        return key, np.bincount(inv, weights=p, minlength=key.size)
+        return key // n_cl, key % n_cl, np.bincount(inv, weights=p, minlength=key.size)
     n, n_pl = s.shape
     s64 = sp.csr_matrix((p, s.indices, s.indptr), shape=s.shape)
     ind = sp.csr_matrix((np.ones(n_pl), cl, np.arange(n_pl + 1)), shape=(n_pl, n_cl))
     c = (s64 @ ind).tocsr()
-    c.sort_indices()
     krow = np.repeat(np.arange(n, dtype=np.int64), np.diff(c.indptr))
-    return krow * n_cl + c.indices.astype(np.int64), c.data
+    return krow, c.indices, c.data
 
 
 def select_locations(scores: sp.spmatrix, places: pd.DataFrame, clusters: ArrayLike,
@@ -219,8 +221,35 @@ def select_locations(scores: sp.spmatrix, places: pd.DataFrame, clusters: ArrayL
     >>> select_locations(s, pl, [0, 0, 1], "noclst").pred_place.tolist()
     [2]
     """
-    if selector not in SELECTORS:
-        raise ValueError(f"selector must be one of {SELECTORS}; got {selector!r}")
+    return select_many(scores, places, clusters, [selector])[selector]
+
+
+def select_many(scores: sp.spmatrix, places: pd.DataFrame, clusters: ArrayLike,
+                selectors: Sequence[str]) -> dict[str, pd.DataFrame]:
+    """:func:`select_locations` for several selectors at once (the cluster sums once).
+
+    Parameters
+    ----------
+    scores, places, clusters
+        As in :func:`select_locations`.
+    selectors : sequence of str
+        Names from :data:`SELECTORS`.
+
+    Returns
+    -------
+    dict of str to DataFrame
+        ``select_locations(scores, places, clusters, s)`` for every selector ``s``.
+
+    >>> s = sp.csr_matrix([[0.3, 0.3, 0.4]])
+    >>> pl = pd.DataFrame({"lat": [48.85, 48.63, 39.9], "lon": [2.35, 2.45, 116.4]})
+    >>> out = select_many(s, pl, [0, 0, 1], ["prob", "noclst"])
+    >>> out["prob"].pred_place.tolist(), out["noclst"].pred_place.tolist()
+    ([0], [2])
+    """
+    selectors = list(selectors)
+    bad = [x for x in selectors if x not in SELECTORS]
+    if bad or not selectors:
+        raise ValueError(f"selector must be one of {SELECTORS}; got {bad[0] if bad else selectors!r}")
     s = sp.csr_matrix(scores)
     n, n_pl = s.shape
     cl = np.asarray(clusters, dtype=np.int64)
@@ -228,19 +257,17 @@ def select_locations(scores: sp.spmatrix, places: pd.DataFrame, clusters: ArrayL
         raise ValueError(f"clusters must have length {n_pl}; got {cl.shape}")
     lat, lon = places["lat"].to_numpy(float), places["lon"].to_numpy(float)
     rows = np.repeat(np.arange(n), np.diff(s.indptr))
-    cols, p = s.indices.astype(np.int64), s.data.astype(float)
+    cols, p = s.indices, s.data.astype(float, copy=False)
     pos_cl = cl[cols]
     n_cl = int(cl.max()) + 1
-    key, csum = _cluster_sums(s, p, cl, rows, pos_cl, n_cl)
-    krow, kcl = key // n_cl, key % n_cl
+    krow, kcl, csum = _cluster_sums(s, p, cl, rows, pos_cl, n_cl)
     best = _row_argmax(krow, csum, kcl, n)
     has = best >= 0
     sel_cl = np.full(n, -1, dtype=np.int64)
     sel_p = np.full(n, np.nan)
     sel_cl[has], sel_p[has] = kcl[best[has]], csum[best[has]]
-    out = pd.DataFrame({"user_index": np.arange(n), "pred_place": -1, "pred_lat": np.nan,
-                        "pred_lon": np.nan, "cluster": sel_cl, "cluster_prob": sel_p})
     in_sel = pos_cl == sel_cl[rows]
+    cache: dict = {}
 
     def argmax_place(mask):
         b = _row_argmax(rows[mask], p[mask], cols[mask], n)
@@ -249,34 +276,50 @@ def select_locations(scores: sp.spmatrix, places: pd.DataFrame, clusters: ArrayL
         place[ok] = cols[mask][b[ok]]
         return place
 
-    if selector in ("prob", "cmb"):
-        place = argmax_place(in_sel)
-    elif selector == "noclst":
-        place = argmax_place(np.ones(rows.size, dtype=bool))
-        ok = place >= 0
-        out.loc[ok, "cluster"] = cl[place[ok]]
-        # cluster_prob of the cluster holding the chosen place
-        q = np.flatnonzero(ok) * n_cl + cl[place[ok]]
-        at = np.minimum(np.searchsorted(key, q), max(key.size - 1, 0))
-        hit = key[at] == q if key.size else np.zeros(q.size, dtype=bool)
-        out.loc[ok, "cluster_prob"] = np.where(hit, csum[at] if key.size else np.nan, np.nan)
-    elif selector == "dist":
-        med = cluster_medoids(lat, lon, cl)
-        place = np.where(sel_cl >= 0, med[np.maximum(sel_cl, 0)], -1)
-    else:
-        place = None
-    if place is not None:
-        ok = place >= 0
-        out["pred_place"] = place
-        out.loc[ok, "pred_lat"] = lat[place[ok]]
-        out.loc[ok, "pred_lon"] = lon[place[ok]]
-    if selector in ("cent", "cmb"):
-        clat, clon = _weighted_centroid(rows[in_sel], p[in_sel], lat[cols[in_sel]], lon[cols[in_sel]], n)
-        if selector == "cent":
-            out["pred_lat"], out["pred_lon"] = clat, clon
+    def in_cluster_place():
+        if "prob" not in cache:
+            cache["prob"] = argmax_place(in_sel)
+        return cache["prob"]
+
+    def centroid():
+        if "cent" not in cache:
+            cache["cent"] = _weighted_centroid(rows[in_sel], p[in_sel], lat[cols[in_sel]],
+                                               lon[cols[in_sel]], n)
+        return cache["cent"]
+
+    result = {}
+    for selector in selectors:
+        out = pd.DataFrame({"user_index": np.arange(n), "pred_place": -1, "pred_lat": np.nan,
+                            "pred_lon": np.nan, "cluster": sel_cl, "cluster_prob": sel_p})
+        if selector in ("prob", "cmb"):
+            place = in_cluster_place()
+        elif selector == "noclst":
+            place = argmax_place(np.ones(rows.size, dtype=bool))
+            ok = place >= 0
+            c_of = np.where(ok, cl[np.maximum(place, 0)], -1)
+            out.loc[ok, "cluster"] = c_of[ok]
+            # cluster_prob of the cluster holding the chosen place (same additions as csum)
+            m = pos_cl == c_of[rows]
+            mass = np.bincount(rows[m], weights=p[m], minlength=n)
+            out.loc[ok, "cluster_prob"] = mass[ok]
+        elif selector == "dist":
+            med = cluster_medoids(lat, lon, cl)
+            place = np.where(sel_cl >= 0, med[np.maximum(sel_cl, 0)], -1)
         else:
-            out["cent_lat"], out["cent_lon"] = clat, clon
-    return out
+            place = None
+        if place is not None:
+            ok = place >= 0
+            out["pred_place"] = place
+            out.loc[ok, "pred_lat"] = lat[place[ok]]
+            out.loc[ok, "pred_lon"] = lon[place[ok]]
+        if selector in ("cent", "cmb"):
+            clat, clon = centroid()
+            if selector == "cent":
+                out["pred_lat"], out["pred_lon"] = clat, clon
+            else:
+                out["cent_lat"], out["cent_lon"] = clat, clon
+        result[selector] = out
+    return result
 
 
 def _weighted_centroid(rows, w, lat, lon, n):

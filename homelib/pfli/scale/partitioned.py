@@ -27,7 +27,7 @@ largest object of a task.
 :func:`predict_users_dask` runs it on a ``LocalCluster`` (the default), a
 scheduler address (``scheduler="tcp://host:8786"``) or an existing
 ``distributed.Client``, with the same code. Predictions are identical to
-:meth:`PFLIModel.score` + :func:`select_locations` on the whole world (a test
+:meth:`PFLIModel.score` + :func:`~homelib.pfli.clusters.select_locations` on the whole world (a test
 checks it with 1 and 2 workers). :func:`evaluate_pfli_dask` is PFLI's part of
 the cross-validated evaluation (Sec 7) on the same path, and
 :func:`prediction_table` gives the per-user rows (error distances, cluster
@@ -69,7 +69,7 @@ from numpy.typing import ArrayLike, NDArray
 from tqdm import tqdm
 
 from ...geo import haversine_km
-from ..clusters import SELECTORS, cluster_places, select_locations
+from ..clusters import SELECTORS, cluster_places, select_many
 from ..data import SocialWorld
 from ..evaluation import DEFAULT_KS, acc_table, aed_table
 from ..model import PFLIConfig, PFLIModel, fit_pfli, observed_friends
@@ -125,7 +125,7 @@ class Predictions:
         True where the user's visible friend list holds a friend whose city
         the model knows (the "with LA friends" user set of Table 1).
     selections : dict of str to DataFrame
-        Per selector, the columns of :func:`select_locations`
+        Per selector, the columns of :func:`~homelib.pfli.clusters.select_locations`
         (``user_index`` = position in ``users``).
     info : dict
         How the run went: partitions, workers, scheduler, seconds.
@@ -281,7 +281,7 @@ def _view(ctx: _Context, part: _Partition) -> SocialWorld:
 def _predict_block(ctx: _Context, world: SocialWorld, ids: NDArray) -> _Block:
     """Score ``ids`` with ``PFLIModel.score`` and apply the selectors (one partition)."""
     scores, prior = ctx.model.score(world, ids, return_prior=True)
-    sel = {s: select_locations(scores, ctx.places, ctx.clusters, s) for s in ctx.selectors}
+    sel = select_many(scores, ctx.places, ctx.clusters, ctx.selectors)
     del scores
     a = observed_friends(world, ids)
     known = ctx.model.known.astype(np.float32)
