@@ -263,7 +263,7 @@ class Exposure(NotebookParams):
 
 
 def _increasing(items: list) -> list:
-    if len(items) < 2 or any(b <= a for a, b in zip(items, items[1:])):
+    if len(items) < 2 or any(b <= a for a, b in zip(items[:-1], items[1:], strict=True)):
         raise ValueError(f"must hold at least two sizes in increasing order; got {items!r}")
     return items
 
