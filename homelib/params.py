@@ -321,6 +321,32 @@ class Exposure(NotebookParams):
     cases_per_level: Int(1, 20)
 
 
+def _increasing(items: list) -> list:
+    if len(items) < 2 or any(b <= a for a, b in zip(items[:-1], items[1:], strict=True)):
+        raise ValueError(f"must hold at least two sizes in increasing order; got {items!r}")
+    return items
+
+
+def _address(text: str) -> str:
+    if text and "://" not in text:
+        raise ValueError(f"must be a scheduler address such as 'tcp://host:8786', or '' for "
+                         f"a LocalCluster; got {text!r}")
+    return text
+
+
+class PFLIScale(NotebookParams):
+    """11_pfli_scale."""
+
+    seed: Seed
+    scales: Annotated[ListOf(Float(0.001, 10.0), min_len=2), AfterValidator(_increasing)]
+    n_workers: ListOf(Int(1, 64))
+    processes: bool
+    scheduler: Annotated[str, AfterValidator(_address)]
+    partition_size: Int(100)
+    train_users: Int(10)
+    eval_folds: Int(2, 10)
+
+
 class RealData(NotebookParams):
     """12_real_data."""
 
@@ -340,6 +366,8 @@ class RealData(NotebookParams):
     home_rule: OneOf("night", "frequent_cell")
     radius_km: Float(0.1, 500.0)
     visible_share: Float(0.0, 1.0)
+
+
 class HomeExposure(NotebookParams):
     """13_home_exposure."""
 
@@ -393,6 +421,7 @@ NOTEBOOK_PARAMETERS: dict[str, type[NotebookParams]] = {
     "07_social_world": SocialWorld,
     "08_pfli": PFLI,
     "09_exposure": Exposure,
+    "11_pfli_scale": PFLIScale,
     "12_real_data": RealData,
     "13_home_exposure": HomeExposure,
     "14_check_your_profile": CheckYourProfile,

@@ -16,18 +16,21 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
-from ..geo import haversine_km, pairwise_haversine_km, validate_coords
+from ..geo import EARTH_RADIUS_KM, haversine_km, pairwise_haversine_km, validate_coords
 
 __all__ = [
     "SELECTORS",
     "cluster_places",
     "cluster_medoids",
     "select_locations",
+    "select_many",
 ]
 
 
@@ -39,26 +42,81 @@ def cluster_places(lat: ArrayLike, lon: ArrayLike, threshold_km: float) -> NDArr
 
     Average linkage on great-circle distances (``fastcluster``), cut where
     the average distance between merged groups exceeds ``threshold_km``.
-    Memory: ``n (n-1) / 2`` floats (660 MB for 12,863 places).
 
+    Two groups merge below the cut only if their *average* distance is at
+    most ``threshold_km``, so some pair of their places is at most that far
+    apart: every cluster lies inside one connected component of the graph
+    "two places are at most ``threshold_km`` apart" (the single-linkage
+    clusters at the same cut), and UPGMA can run on each component alone.
+    The components come from ``fastcluster.linkage_vector`` (single linkage
+    on unit vectors, ``O(n)`` memory); the pairwise matrix is formed per
+    component only (at 100 km the 12,863 places of the paper fall into
+    components holding about a tenth of all pairs). Labels are those of
+    UPGMA over all places at once (a test compares both).
+
+    Parameters
+    ----------
+    lat, lon : array_like
+        Coordinates of the places, degrees.
+    threshold_km : float
+        The cut height (Fig 3 uses 100 km).
+
+    Returns
+    -------
+    ndarray of int
+        Cluster label of every place, numbered in order of first appearance.
+
+    Examples
+    --------
     >>> cluster_places([48.85, 48.86, 45.76], [2.35, 2.29, 4.84], 100.0).tolist()
     [0, 0, 1]
     """
     import fastcluster
     from scipy.cluster.hierarchy import fcluster
 
-    if threshold_km <= 0:
+    if not threshold_km > 0:
         raise ValueError(f"threshold_km must be positive; got {threshold_km}")
     lat, lon = validate_coords(lat, lon, "places")
     if lat.size == 1:
         return np.zeros(1, dtype=np.int64)
-    d = pairwise_haversine_km(lat, lon)
-    z = fastcluster.linkage(d, method="average", preserve_input=False)
-    lab = fcluster(z, t=threshold_km, criterion="distance")
+    comp = _components_within(lat, lon, threshold_km)
+    order = np.argsort(comp, kind="stable")
+    bounds = np.searchsorted(comp[order], np.arange(comp.max() + 2))
+    lab = np.empty(lat.size, dtype=np.int64)
+    next_label = 0
+    for c in range(bounds.size - 1):  # loop over components, not places
+        idx = order[bounds[c]: bounds[c + 1]]
+        if idx.size == 1:
+            lab[idx] = next_label
+            next_label += 1
+            continue
+        d = pairwise_haversine_km(lat[idx], lon[idx])
+        z = fastcluster.linkage(d, method="average", preserve_input=False)
+        sub = fcluster(z, t=threshold_km, criterion="distance")
+        lab[idx] = next_label + sub - 1
+        next_label += int(sub.max())
     # relabel 0..C-1 in order of first appearance
     _, first, inv = np.unique(lab, return_index=True, return_inverse=True)
-    order = np.argsort(np.argsort(first))
-    return order[inv].astype(np.int64)
+    rank = np.argsort(np.argsort(first))
+    return rank[inv].astype(np.int64)
+
+
+def _components_within(lat: NDArray, lon: NDArray, threshold_km: float) -> NDArray:
+    """Connected components of "at most ``threshold_km`` apart" (single linkage, O(n) memory).
+
+    Computed on chord distances between unit vectors, with a relative margin
+    of 1e-6 so that rounding never splits two places whose great-circle
+    distance is within the threshold (a coarser split is still exact).
+    """
+    import fastcluster
+    from scipy.cluster.hierarchy import fcluster
+
+    la, lo = np.radians(lat), np.radians(lon)
+    xyz = np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
+    half_angle = min(threshold_km * (1 + 1e-6) / (2 * EARTH_RADIUS_KM), np.pi / 2)
+    chord = 2 * np.sin(half_angle) + 1e-9
+    z = fastcluster.linkage_vector(xyz, method="single")
+    return fcluster(z, t=chord, criterion="distance").astype(np.int64) - 1
 
 
 def cluster_medoids(lat: ArrayLike, lon: ArrayLike, clusters: ArrayLike) -> NDArray:
@@ -85,14 +143,54 @@ def cluster_medoids(lat: ArrayLike, lon: ArrayLike, clusters: ArrayLike) -> NDAr
 
 
 def _row_argmax(rows: NDArray, score: NDArray, tie: NDArray, n_rows: int) -> NDArray:
-    """Position (into the arrays) of the largest ``score`` per row; -1 for empty rows."""
-    order = np.lexsort((tie, -score, rows))
-    r = rows[order]
-    first = np.ones(r.size, dtype=bool)
-    first[1:] = r[1:] != r[:-1]
+    """Position (into the arrays) of the largest ``score`` per row; -1 for empty rows.
+
+    Ties go to the smallest ``tie``, then to the first position. With rows in
+    non-decreasing order (CSR order, as every caller passes them) this is
+    one pass of ``maximum.reduceat`` plus a sort of the tied candidates only;
+    otherwise (or with NaN scores) a full ``lexsort``, with the same result.
+    """
     out = np.full(n_rows, -1, dtype=np.int64)
-    out[r[first]] = order[first]
+    if rows.size == 0:
+        return out
+    if (rows[1:] < rows[:-1]).any() or np.isnan(score).any():
+        order = np.lexsort((tie, -score, rows))
+        r = rows[order]
+        first = np.ones(r.size, dtype=bool)
+        first[1:] = r[1:] != r[:-1]
+        out[r[first]] = order[first]
+        return out
+    starts = np.flatnonzero(np.concatenate([[True], rows[1:] != rows[:-1]]))
+    seg = np.repeat(np.arange(starts.size), np.diff(np.append(starts, rows.size)))
+    best = np.maximum.reduceat(score, starts)
+    cand = np.flatnonzero(score == best[seg])  # the row maxima (ties included), in order
+    o = np.lexsort((cand, tie[cand], seg[cand]))
+    cseg = seg[cand][o]
+    first = np.ones(cseg.size, dtype=bool)
+    first[1:] = cseg[1:] != cseg[:-1]
+    out[rows[starts[cseg[first]]]] = cand[o][first]
     return out
+
+
+def _cluster_sums(s: sp.csr_matrix, p: NDArray, cl: NDArray, rows: NDArray, pos_cl: NDArray,
+                  n_cl: int) -> tuple[NDArray, NDArray, NDArray]:
+    """Row, cluster and summed probability of every (row, cluster) pair present, rows in
+    order (sums added in the stored order of the row).
+
+    With positive entries the sums come from one sparse product with the
+    place-to-cluster indicator (the same additions in the same order as
+    ``bincount``, without sorting all entries); otherwise (a zero-sum cluster
+    must still count as present) from ``np.unique`` and ``bincount``.
+    """
+    if not (p > 0).all():
+        key, inv = np.unique(rows * n_cl + pos_cl, return_inverse=True)
+        return key // n_cl, key % n_cl, np.bincount(inv, weights=p, minlength=key.size)
+    n, n_pl = s.shape
+    s64 = sp.csr_matrix((p, s.indices, s.indptr), shape=s.shape)
+    ind = sp.csr_matrix((np.ones(n_pl), cl, np.arange(n_pl + 1)), shape=(n_pl, n_cl))
+    c = (s64 @ ind).tocsr()
+    krow = np.repeat(np.arange(n, dtype=np.int64), np.diff(c.indptr))
+    return krow, c.indices, c.data
 
 
 def select_locations(scores: sp.spmatrix, places: pd.DataFrame, clusters: ArrayLike,
@@ -123,8 +221,35 @@ def select_locations(scores: sp.spmatrix, places: pd.DataFrame, clusters: ArrayL
     >>> select_locations(s, pl, [0, 0, 1], "noclst").pred_place.tolist()
     [2]
     """
-    if selector not in SELECTORS:
-        raise ValueError(f"selector must be one of {SELECTORS}; got {selector!r}")
+    return select_many(scores, places, clusters, [selector])[selector]
+
+
+def select_many(scores: sp.spmatrix, places: pd.DataFrame, clusters: ArrayLike,
+                selectors: Sequence[str]) -> dict[str, pd.DataFrame]:
+    """:func:`select_locations` for several selectors at once (the cluster sums once).
+
+    Parameters
+    ----------
+    scores, places, clusters
+        As in :func:`select_locations`.
+    selectors : sequence of str
+        Names from :data:`SELECTORS`.
+
+    Returns
+    -------
+    dict of str to DataFrame
+        ``select_locations(scores, places, clusters, s)`` for every selector ``s``.
+
+    >>> s = sp.csr_matrix([[0.3, 0.3, 0.4]])
+    >>> pl = pd.DataFrame({"lat": [48.85, 48.63, 39.9], "lon": [2.35, 2.45, 116.4]})
+    >>> out = select_many(s, pl, [0, 0, 1], ["prob", "noclst"])
+    >>> out["prob"].pred_place.tolist(), out["noclst"].pred_place.tolist()
+    ([0], [2])
+    """
+    selectors = list(selectors)
+    bad = [x for x in selectors if x not in SELECTORS]
+    if bad or not selectors:
+        raise ValueError(f"selector must be one of {SELECTORS}; got {bad[0] if bad else selectors!r}")
     s = sp.csr_matrix(scores)
     n, n_pl = s.shape
     cl = np.asarray(clusters, dtype=np.int64)
@@ -132,20 +257,17 @@ def select_locations(scores: sp.spmatrix, places: pd.DataFrame, clusters: ArrayL
         raise ValueError(f"clusters must have length {n_pl}; got {cl.shape}")
     lat, lon = places["lat"].to_numpy(float), places["lon"].to_numpy(float)
     rows = np.repeat(np.arange(n), np.diff(s.indptr))
-    cols, p = s.indices.astype(np.int64), s.data.astype(float)
+    cols, p = s.indices, s.data.astype(float, copy=False)
     pos_cl = cl[cols]
     n_cl = int(cl.max()) + 1
-    key, inv = np.unique(rows * n_cl + pos_cl, return_inverse=True)
-    csum = np.bincount(inv, weights=p, minlength=key.size)
-    krow, kcl = key // n_cl, key % n_cl
+    krow, kcl, csum = _cluster_sums(s, p, cl, rows, pos_cl, n_cl)
     best = _row_argmax(krow, csum, kcl, n)
     has = best >= 0
     sel_cl = np.full(n, -1, dtype=np.int64)
     sel_p = np.full(n, np.nan)
     sel_cl[has], sel_p[has] = kcl[best[has]], csum[best[has]]
-    out = pd.DataFrame({"user_index": np.arange(n), "pred_place": -1, "pred_lat": np.nan,
-                        "pred_lon": np.nan, "cluster": sel_cl, "cluster_prob": sel_p})
     in_sel = pos_cl == sel_cl[rows]
+    cache: dict = {}
 
     def argmax_place(mask):
         b = _row_argmax(rows[mask], p[mask], cols[mask], n)
@@ -154,32 +276,50 @@ def select_locations(scores: sp.spmatrix, places: pd.DataFrame, clusters: ArrayL
         place[ok] = cols[mask][b[ok]]
         return place
 
-    if selector in ("prob", "cmb"):
-        place = argmax_place(in_sel)
-    elif selector == "noclst":
-        place = argmax_place(np.ones(rows.size, dtype=bool))
-        ok = place >= 0
-        out.loc[ok, "cluster"] = cl[place[ok]]
-        # cluster_prob of the cluster holding the chosen place
-        lookup = pd.Series(csum, index=key)
-        out.loc[ok, "cluster_prob"] = lookup.reindex(np.flatnonzero(ok) * n_cl + cl[place[ok]]).to_numpy()
-    elif selector == "dist":
-        med = cluster_medoids(lat, lon, cl)
-        place = np.where(sel_cl >= 0, med[np.maximum(sel_cl, 0)], -1)
-    else:
-        place = None
-    if place is not None:
-        ok = place >= 0
-        out["pred_place"] = place
-        out.loc[ok, "pred_lat"] = lat[place[ok]]
-        out.loc[ok, "pred_lon"] = lon[place[ok]]
-    if selector in ("cent", "cmb"):
-        clat, clon = _weighted_centroid(rows[in_sel], p[in_sel], lat[cols[in_sel]], lon[cols[in_sel]], n)
-        if selector == "cent":
-            out["pred_lat"], out["pred_lon"] = clat, clon
+    def in_cluster_place():
+        if "prob" not in cache:
+            cache["prob"] = argmax_place(in_sel)
+        return cache["prob"]
+
+    def centroid():
+        if "cent" not in cache:
+            cache["cent"] = _weighted_centroid(rows[in_sel], p[in_sel], lat[cols[in_sel]],
+                                               lon[cols[in_sel]], n)
+        return cache["cent"]
+
+    result = {}
+    for selector in selectors:
+        out = pd.DataFrame({"user_index": np.arange(n), "pred_place": -1, "pred_lat": np.nan,
+                            "pred_lon": np.nan, "cluster": sel_cl, "cluster_prob": sel_p})
+        if selector in ("prob", "cmb"):
+            place = in_cluster_place()
+        elif selector == "noclst":
+            place = argmax_place(np.ones(rows.size, dtype=bool))
+            ok = place >= 0
+            c_of = np.where(ok, cl[np.maximum(place, 0)], -1)
+            out.loc[ok, "cluster"] = c_of[ok]
+            # cluster_prob of the cluster holding the chosen place (same additions as csum)
+            m = pos_cl == c_of[rows]
+            mass = np.bincount(rows[m], weights=p[m], minlength=n)
+            out.loc[ok, "cluster_prob"] = mass[ok]
+        elif selector == "dist":
+            med = cluster_medoids(lat, lon, cl)
+            place = np.where(sel_cl >= 0, med[np.maximum(sel_cl, 0)], -1)
         else:
-            out["cent_lat"], out["cent_lon"] = clat, clon
-    return out
+            place = None
+        if place is not None:
+            ok = place >= 0
+            out["pred_place"] = place
+            out.loc[ok, "pred_lat"] = lat[place[ok]]
+            out.loc[ok, "pred_lon"] = lon[place[ok]]
+        if selector in ("cent", "cmb"):
+            clat, clon = centroid()
+            if selector == "cent":
+                out["pred_lat"], out["pred_lon"] = clat, clon
+            else:
+                out["cent_lat"], out["cent_lon"] = clat, clon
+        result[selector] = out
+    return result
 
 
 def _weighted_centroid(rows, w, lat, lon, n):

@@ -67,14 +67,19 @@ True
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
 from dataclasses import asdict, dataclass, fields
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
+from tqdm import tqdm
 
 from ..geo import SphereIndex, haversine_km, world_cities
-from ..io import cached
+from ..io import cache_dir, cached, code_hash, param_hash
 from .data import KM_PER_MILE, SocialWorld, _adjacency
 
 __all__ = [
@@ -86,6 +91,10 @@ __all__ = [
     "SocialConfig",
     "build_social_world",
     "social_world",
+    "PARQUET_FORMAT",
+    "write_social_world_parquet",
+    "read_social_world_parquet",
+    "stored_social_world",
     "calibration_table",
 ]
 
@@ -232,21 +241,40 @@ class SocialConfig:
     def scaled(cls, scale: float = 1.0, **params) -> SocialConfig:
         """A config with ``scale`` times the paper's users and ``scale ** 0.75`` its places.
 
-        Organisations with many sites scale like the places. Explicit
-        ``params`` win over the scaled values.
+        Organisations with many sites scale like the places. Above the
+        paper's scale (``scale > 1``, up to 10) only the users grow: the
+        candidate locations and the multi-site employers stay the paper's
+        12,863 and 400 (a larger crawl of the same region; ``12,863 x 10 **
+        0.75`` would exceed the 34,003 cities available). Explicit ``params``
+        win over the scaled values (e.g. ``n_users``).
+
+        Parameters
+        ----------
+        scale : float
+            Share of the paper's 371,913 users, in (0, 10].
+        **params
+            :class:`SocialConfig` fields.
+
+        Returns
+        -------
+        SocialConfig
 
         Examples
         --------
         >>> c = SocialConfig.scaled(0.0538)
         >>> c.n_users, c.n_places
         (20009, 1437)
+        >>> c = SocialConfig.scaled(10)
+        >>> c.n_users, c.n_places, c.n_multi_orgs
+        (3719130, 12863, 400)
         """
         if not 0 < scale <= 10:
             raise ValueError(f"scale must be in (0, 10]; got {scale}")
+        growth = min(scale, 1.0) ** 0.75
         base = {
             "n_users": int(round(PAPER_COUNTS["users"] * scale)),
-            "n_places": int(round(PAPER_COUNTS["places"] * scale**0.75)),
-            "n_multi_orgs": max(3, int(round(cls.n_multi_orgs * scale**0.75))),
+            "n_places": int(round(PAPER_COUNTS["places"] * growth)),
+            "n_multi_orgs": max(3, int(round(cls.n_multi_orgs * growth))),
         }
         base.update(params)
         names = {f.name for f in fields(cls)}
@@ -491,16 +519,21 @@ def build_social_world(config: SocialConfig | None = None, seed: int = 0) -> Soc
     """
     cfg = config or SocialConfig()
     rng = np.random.default_rng(seed)
+    bar = tqdm(total=5, desc=f"social world ({cfg.n_users:,} users)", disable=_quiet(cfg.n_users))
     places = _draw_places(cfg, rng)
     n = cfg.n_users
     current = rng.choice(cfg.n_places, size=n, p=_place_weights(places, cfg))
     k = min(cfg.near_k, cfg.n_places - 1)
     index = SphereIndex.from_coords(places["lat"], places["lon"])
     near_idx = index.query_nearest(places["lat"], places["lon"], k + 1)[1][:, 1:]
+    bar.update(1)
     home = _hometowns(cfg, places, current, near_idx, rng)
     org, orgs = _organisations(cfg, places, current, near_idx, rng)
+    bar.update(1)
     edges, stats = _friendships(cfg, places, current, home, org, rng)
+    bar.update(1)
     vis = _visibility(cfg, n, rng)
+    bar.update(1)
     users = pd.DataFrame(
         {
             "user_id": np.arange(n),
@@ -510,15 +543,23 @@ def build_social_world(config: SocialConfig | None = None, seed: int = 0) -> Soc
             **vis,
         }
     )
+    adjacency = _adjacency(edges, n)
+    bar.update(1)
+    bar.close()
     return SocialWorld(
         places=places,
         users=users,
         edges=edges,
-        adjacency=_adjacency(edges, n),
+        adjacency=adjacency,
         orgs=orgs,
         config=cfg,
         stats=stats,
     )
+
+
+def _quiet(n_users: int) -> bool | None:
+    """tqdm's ``disable``: bars only for large worlds, on a terminal, never on CI."""
+    return True if os.environ.get("CI") or n_users < 500_000 else None
 
 
 def social_world(scale: float = 1.0, seed: int = 0, **params) -> SocialWorld:
@@ -550,6 +591,180 @@ def social_world(scale: float = 1.0, seed: int = 0, **params) -> SocialWorld:
     cfg = SocialConfig.scaled(scale, **params)
     key = {"seed": seed, **asdict(cfg), "version": 1}
     return cached("social_world", key, lambda: build_social_world(cfg, seed=seed))
+
+
+# ----------------------------------------------------------------------------- on disk
+
+
+PARQUET_FORMAT = 1
+"""Version of the folder layout written by :func:`write_social_world_parquet`."""
+
+_PARQUET_FILES = ("places.parquet", "users.parquet", "edges.parquet", "orgs.parquet", "meta.json")
+
+
+def write_social_world_parquet(world: SocialWorld, folder, *, chunk_rows: int = 1_000_000) -> Path:
+    """Write a world to ``folder`` as Parquet files (pyarrow), in row groups of ``chunk_rows``.
+
+    Files: ``places.parquet``, ``users.parquet`` (the users table),
+    ``edges.parquet`` (columns ``u, v``, one row per friendship ``u < v``),
+    ``orgs.parquet`` (``sites`` as a list of place ids) and ``meta.json``
+    (format version, config, stats, counts). Users and edges are written
+    chunk by chunk, so no second copy of the big tables is made. The folder is
+    written under a temporary name and renamed at the end: a failed write
+    leaves nothing half-written.
+
+    Parameters
+    ----------
+    world : SocialWorld
+    folder : path
+        Created; must not exist yet.
+    chunk_rows : int
+        Rows per Parquet row group (and per write).
+
+    Returns
+    -------
+    Path
+        ``folder``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> w = build_social_world(SocialConfig(n_users=300, n_places=30, n_multi_orgs=3), seed=0)
+    >>> d = write_social_world_parquet(w, Path(tempfile.mkdtemp()) / "w", chunk_rows=100)
+    >>> r = read_social_world_parquet(d)
+    >>> r.users.equals(w.users), bool((r.edges == w.edges).all()), r.config == w.config
+    (True, True, True)
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, (int, np.integer)) or chunk_rows < 1:
+        raise ValueError(f"chunk_rows must be an integer >= 1; got {chunk_rows!r}")
+    folder = Path(folder)
+    if folder.exists():
+        raise FileExistsError(f"{folder}: already exists; remove it or choose another folder")
+    tmp = folder.with_name(folder.name + f".tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        pq.write_table(pa.Table.from_pandas(world.places, preserve_index=False), tmp / "places.parquet")
+        orgs = world.orgs.copy()
+        orgs["sites"] = [list(map(int, x)) for x in orgs["sites"]]
+        pq.write_table(pa.Table.from_pandas(orgs, preserve_index=False), tmp / "orgs.parquet")
+        for name, frame in (("users", world.users), ("edges", None)):
+            n = len(world.users) if frame is not None else len(world.edges)
+            writer = None
+            for i in range(0, max(n, 1), chunk_rows):
+                if frame is not None:
+                    part = frame.iloc[i: i + chunk_rows]
+                else:
+                    e = world.edges[i: i + chunk_rows]
+                    part = pd.DataFrame({"u": e[:, 0].astype(np.int64), "v": e[:, 1].astype(np.int64)})
+                table = pa.Table.from_pandas(part, preserve_index=False)
+                writer = writer or pq.ParquetWriter(tmp / f"{name}.parquet", table.schema)
+                writer.write_table(table, row_group_size=chunk_rows)
+            writer.close()
+        cfg = world.config
+        meta = {"format": PARQUET_FORMAT, "n_users": int(world.n_users), "n_places": int(world.n_places),
+                "n_edges": int(len(world.edges)), "stats": world.stats,
+                "config": asdict(cfg) if isinstance(cfg, SocialConfig) else None}
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=1, default=int))
+        tmp.rename(folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return folder
+
+
+def read_social_world_parquet(folder) -> SocialWorld:
+    """Read a world written by :func:`write_social_world_parquet`, chunk by chunk.
+
+    Edges are read row group by row group into one preallocated array and
+    the adjacency is built from it, so the peak memory is the world itself
+    plus one CSR construction. The counts of ``meta.json`` and the id ranges
+    are checked.
+
+    Parameters
+    ----------
+    folder : path
+
+    Returns
+    -------
+    SocialWorld
+
+    Raises
+    ------
+    FileNotFoundError
+        A file is missing.
+    ValueError
+        Wrong format version, counts that disagree with ``meta.json``, or
+        edges naming unknown users.
+    """
+    import pyarrow.parquet as pq
+
+    folder = Path(folder)
+    missing = [f for f in _PARQUET_FILES if not (folder / f).exists()]
+    if missing:
+        raise FileNotFoundError(f"{folder}: missing {missing}")
+    meta = json.loads((folder / "meta.json").read_text())
+    if meta.get("format") != PARQUET_FORMAT:
+        raise ValueError(f"{folder}: format {meta.get('format')!r}; this library reads {PARQUET_FORMAT}")
+    places = pq.read_table(folder / "places.parquet").to_pandas()
+    users = pq.read_table(folder / "users.parquet").to_pandas()
+    orgs = pq.read_table(folder / "orgs.parquet").to_pandas()
+    orgs["sites"] = [tuple(int(x) for x in s) for s in orgs["sites"]]
+    for what, got, want in (("users", len(users), meta["n_users"]), ("places", len(places), meta["n_places"])):
+        if got != want:
+            raise ValueError(f"{folder}: {got} {what} but meta.json says {want}")
+    pf = pq.ParquetFile(folder / "edges.parquet")
+    n_e = pf.metadata.num_rows
+    if n_e != meta["n_edges"]:
+        raise ValueError(f"{folder}: {n_e} edges but meta.json says {meta['n_edges']}")
+    edges = np.empty((n_e, 2), dtype=np.int64)
+    start = 0
+    for g in range(pf.num_row_groups):
+        t = pf.read_row_group(g, columns=["u", "v"])
+        m = t.num_rows
+        edges[start: start + m, 0] = t.column("u").to_numpy()
+        edges[start: start + m, 1] = t.column("v").to_numpy()
+        start += m
+    n = len(users)
+    if n_e and (edges.min() < 0 or edges.max() >= n):
+        bad = edges[(edges < 0) | (edges >= n)][0]
+        raise ValueError(f"{folder}: edges name unknown user id {bad} (users are 0..{n - 1})")
+    cfg = meta.get("config")
+    if cfg is not None:
+        cfg = SocialConfig(**{**cfg, "focus_countries": tuple(cfg["focus_countries"])})
+    return SocialWorld(places=places, users=users, edges=edges, adjacency=_adjacency(edges, n),
+                       orgs=orgs, config=cfg, stats=dict(meta.get("stats") or {}))
+
+
+def stored_social_world(scale: float = 1.0, seed: int = 0, **params) -> SocialWorld:
+    """:func:`social_world` kept as Parquet in ``data/cache`` (for worlds above paper scale).
+
+    The first call builds the world and writes it with
+    :func:`write_social_world_parquet`; later calls read it back (a 10x world
+    reads in seconds; building it takes minutes). The folder name hashes the
+    config, the seed and the library's code, as :func:`homelib.io.cached` does.
+
+    Parameters
+    ----------
+    scale : float
+        Share of the paper's users, in (0, 10] (see :meth:`SocialConfig.scaled`).
+    seed : int
+    **params
+        :class:`SocialConfig` fields.
+
+    Returns
+    -------
+    SocialWorld
+    """
+    cfg = SocialConfig.scaled(scale, **params)
+    key = {"params": {"seed": seed, **asdict(cfg), "version": 1}, "homelib_code": code_hash()}
+    folder = cache_dir() / f"social_world_parquet-{param_hash(key)}"
+    if not folder.exists():
+        write_social_world_parquet(build_social_world(cfg, seed=seed), folder)
+    return read_social_world_parquet(folder)
 
 
 # ----------------------------------------------------------------------------- real data

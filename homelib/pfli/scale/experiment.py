@@ -1,0 +1,212 @@
+"""The scaling experiment of chapter 11: PFLI on simulated worlds of growing size (wiring).
+
+For every world size, the world (:func:`homelib.pfli.world.social_world`,
+cached) is fitted once (:func:`homelib.pfli.model.fit_pfli`, one process) and
+every user is scored and located on each *path*: one process
+(:func:`~homelib.pfli.scale.partitioned.predict_users`) and Dask with each
+number of workers (:func:`~homelib.pfli.scale.partitioned.predict_users_dask`).
+Wall time and peak resident memory are measured in the run itself
+(:class:`~homelib.pfli.scale.partitioned.MemoryMonitor`, psutil), and the
+predictions of every path are compared with the single-process ones.
+
+One ``LocalCluster`` serves every path and world size: it starts with the
+fewest workers and is scaled up for the next path; each start-up (workers
+starting and importing ``homelib``) is timed apart, so a run's time is the broadcast plus the scoring. Worker memory
+is each worker's own high-water mark during the run (reset before it, Linux),
+its largest over the workers (memory *per worker*) and its sum (an upper bound
+of the workers' memory at any one time).
+
+Examples
+--------
+>>> import inspect; list(inspect.signature(measure_scaling).parameters)[:2]
+['scales', 'seed']
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..clusters import cluster_places
+from ..model import PFLIConfig, fit_pfli
+from ..world import social_world
+from .partitioned import (
+    DEFAULT_PARTITION_SIZE,
+    MemoryMonitor,
+    dask_client,
+    predict_users,
+    predict_users_dask,
+    warm_up,
+)
+
+__all__ = [
+    "SINGLE",
+    "ScalingRun",
+    "path_name",
+    "measure_scaling",
+]
+
+SINGLE = "single process"
+"""Name of the path without Dask."""
+
+_GB = 1e9
+
+
+def path_name(n_workers: int) -> str:
+    """Name of the Dask path with ``n_workers`` workers.
+
+    >>> path_name(2)
+    'Dask, 2 workers'
+    """
+    return f"Dask, {n_workers} worker{'s' if n_workers != 1 else ''}"
+
+
+@dataclass
+class ScalingRun:
+    """Measurements of :func:`measure_scaling`.
+
+    Attributes
+    ----------
+    runs : DataFrame
+        One row per world size and path: ``scale, n_users, n_edges,
+        nnz_per_user, path, n_workers, seconds, seconds_broadcast,
+        driver_peak_gb, driver_extra_gb, workers_peak_gb (per worker),
+        workers_total_gb, identical`` (predictions equal to the single-process
+        ones).
+    worlds : DataFrame
+        One row per world size: ``scale, n_users, n_places, n_edges,
+        seconds_world, seconds_fit, seconds_upgma``.
+    startup : dict
+        Seconds to start each Dask cluster, by path.
+    info : dict
+        Parameters of the run.
+    """
+
+    runs: pd.DataFrame
+    worlds: pd.DataFrame
+    startup: dict = field(default_factory=dict)
+    info: dict = field(default_factory=dict)
+
+
+def _prepare(scale: float, seed: int, cfg: PFLIConfig, world_params: dict) -> tuple:
+    t0 = time.perf_counter()
+    world = social_world(scale, seed, **world_params)
+    t1 = time.perf_counter()
+    model = fit_pfli(world, config=cfg, seed=seed)
+    t2 = time.perf_counter()
+    clusters = cluster_places(world.places["lat"], world.places["lon"], cfg.cluster_km)
+    t3 = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    sample = np.sort(rng.choice(world.n_users, size=min(2000, world.n_users), replace=False))
+    nnz = model.score(world, sample).nnz / sample.size
+    row = {"scale": scale, "n_users": world.n_users, "n_places": world.n_places,
+           "n_edges": len(world.edges), "nnz_per_user": nnz, "seconds_world": t1 - t0,
+           "seconds_fit": t2 - t1, "seconds_upgma": t3 - t2}
+    return world, model, clusters, row
+
+
+def _same(a, b) -> bool:
+    return all(a.selections[s].equals(b.selections[s]) for s in b.selections) and \
+        bool(np.array_equal(a.prior, b.prior))
+
+
+def _record(prep: dict, path: str, n_workers: int, seconds: float, broadcast: float,
+            mon: MemoryMonitor, workers: Sequence[int], identical: bool) -> dict:
+    return {"scale": prep["scale"], "n_users": prep["n_users"], "n_edges": prep["n_edges"],
+            "nnz_per_user": prep["nnz_per_user"], "path": path, "n_workers": n_workers,
+            "seconds": seconds, "seconds_broadcast": broadcast,
+            "driver_peak_gb": mon.driver_peak / _GB,
+            "driver_extra_gb": (mon.driver_peak - mon.baseline) / _GB,
+            "workers_peak_gb": max(workers, default=0) / _GB,
+            "workers_total_gb": sum(workers) / _GB, "identical": identical}
+
+
+def _is_local(client: Any) -> bool:
+    """Whether the client runs an embedded ``LocalCluster`` (which can be scaled)."""
+    from distributed import LocalCluster
+
+    return isinstance(getattr(client, "cluster", None), LocalCluster)
+
+
+def measure_scaling(scales: Sequence[float], seed: int = 0, *, n_workers: Sequence[int] = (1, 2),
+                    processes: bool = True, scheduler: Any = None,
+                    partition_size: int = DEFAULT_PARTITION_SIZE,
+                    config: PFLIConfig | None = None, world_params: dict | None = None,
+                    progress: bool | None = None) -> ScalingRun:
+    """Score every user of worlds of growing size on each path; time and peak memory.
+
+    Parameters
+    ----------
+    scales : sequence of float
+        World sizes as shares of the paper's 371,913 users (increasing).
+    seed : int
+        Seed of the worlds and of the fits.
+    n_workers : sequence of int
+        Dask paths to measure: one ``LocalCluster``, scaled up from the
+        smallest count to each larger one. With a ``scheduler`` address (or
+        a client of a remote cluster), one Dask path on that cluster instead.
+    processes : bool
+        Workers as processes (True) or threads of this process.
+    scheduler : str or distributed.Client, optional
+        Address of a running Dask scheduler (``"tcp://host:8786"``), or an
+        open client (left open: the caller can reuse its workers).
+    partition_size : int
+        Users per task.
+    config : PFLIConfig, optional
+    world_params : dict, optional
+        :class:`~homelib.pfli.world.SocialConfig` fields.
+    progress : bool, optional
+        Progress bars (default: only on a terminal).
+
+    Returns
+    -------
+    ScalingRun
+    """
+    scales = [float(s) for s in scales]
+    if not scales or sorted(scales) != scales or len(set(scales)) != len(scales):
+        raise ValueError(f"scales must be distinct and increasing; got {scales}")
+    cfg = config or PFLIConfig()
+    wp = dict(world_params or {})
+    prepared = [_prepare(s, seed, cfg, wp) for s in scales]
+    rows, refs = [], []
+    for world, model, clusters, prep in prepared:
+        with MemoryMonitor() as mon:
+            t0 = time.perf_counter()
+            ref = predict_users(model, world, None, clusters, partition_size=partition_size,
+                                progress=progress)
+            dt = time.perf_counter() - t0
+        refs.append(ref)
+        rows.append(_record(prep, SINGLE, 0, dt, 0.0, mon, [], True))
+    startup = {}
+    t_start = time.perf_counter()
+    with dask_client(scheduler, n_workers=min(n_workers), processes=processes) as client:
+        local = _is_local(client)
+        address = client.scheduler.address
+        counts = sorted(set(n_workers)) if local else [len(client.nthreads())]
+        for k in counts:
+            t0 = time.perf_counter() if startup else t_start
+            if local and len(client.nthreads()) < k:
+                client.cluster.scale(k)
+                client.wait_for_workers(k)
+            warm_up(client)  # workers import homelib before the first run
+            k = len(client.nthreads())
+            name = path_name(k)
+            startup[name] = time.perf_counter() - t0
+            for (world, model, clusters, prep), ref in zip(prepared, refs, strict=True):
+                with MemoryMonitor() as mon:
+                    t1 = time.perf_counter()
+                    got = predict_users_dask(model, world, None, clusters, scheduler=client,
+                                             partition_size=partition_size, progress=progress)
+                    dt = time.perf_counter() - t1
+                peaks = list(got.info["worker_peak_rss"].values())
+                rows.append(_record(prep, name, k, dt, got.info["seconds_broadcast"], mon, peaks,
+                                    _same(got, ref)))
+    worlds = pd.DataFrame([p[3] for p in prepared]).drop(columns="nnz_per_user")
+    return ScalingRun(runs=pd.DataFrame(rows), worlds=worlds, startup=startup,
+                      info={"seed": seed, "processes": processes, "partition_size": partition_size,
+                            "scheduler": address, "local_cluster": local})
