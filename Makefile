@@ -10,7 +10,7 @@ FORCE ?= 0
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: book test env lint strip bench clean run
+.PHONY: book test env lint strip bench mutate clean run
 
 env: $(STAMP)
 
@@ -41,5 +41,9 @@ strip: env
 bench: env
 	@for b in tests/benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
+# Mutation testing of the equation functions ([tool.mutmut] in pyproject.toml); slow, not in CI.
+mutate: env
+	$(BIN)/python tests/benchmarks/mutate.py --report tests/benchmarks/mutation_last_run.md
+
 clean:
-	rm -rf _build data/cache data/results book/[0-9][0-9]_*.ipynb book/.[0-9][0-9]_*.ipynb book/status.md .pytest_cache
+	rm -rf _build mutants data/cache data/results book/[0-9][0-9]_*.ipynb book/.[0-9][0-9]_*.ipynb book/status.md .pytest_cache
