@@ -267,8 +267,11 @@ def test_readings_are_scored_on_validation_rows_only(tiny):
     for t, n in per.groupby("task")["n"]:
         assert (n == n_val[t]).all()
     tab = analyses.summarise_readings(per)
-    assert tab["reading"].tolist() == ["book", "arg-max"]
+    assert tab["reading"].tolist() == ["book", "arg-max", *analyses.DECISION_READINGS]
     book = per[per.reading == "book"]
+    same_nets = per[per.reading == list(analyses.DECISION_READINGS)[0]]
+    assert (same_nets["best_epoch"].to_numpy() == book["best_epoch"].to_numpy()).all()
+    np.testing.assert_allclose(same_nets["auc"], book["auc"])  # same probabilities, other rule
     assert tab.loc[0, "gmean_min"] == book["gmean"].min()
     assert tab.loc[0, "f1"] == pytest.approx(book["f1"].mean())
     assert list(analyses.READINGS)[0] == "book" and analyses.READINGS["book"] == {}

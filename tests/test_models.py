@@ -373,7 +373,7 @@ def test_adam_weight_decay_is_the_gradient_of_the_l2_term():
     b = torch.nn.Linear(3, 2)
     b.load_state_dict(a.state_dict())
     x = torch.randn(5, 3)
-    oa = torch.optim.Adam(a.parameters(), lr=0.1, weight_decay=2 * alpha)
+    oa = torch.optim.Adam(a.parameters(), lr=0.1, weight_decay=2 * alpha, fused=True)  # as in fit
     ob = torch.optim.Adam(b.parameters(), lr=0.1)
     for _ in range(3):
         oa.zero_grad()

@@ -28,12 +28,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .protocol import METRICS, NEURAL, TASKS, run_jobs, run_protocol, stratified_split
+from .models import prior_corrected_decision
+from .protocol import (
+    METRICS,
+    NEURAL,
+    TASKS,
+    metrics_from_decisions,
+    run_jobs,
+    run_protocol,
+    stratified_split,
+)
 
 __all__ = [
     "FEATURE_IMPORTANCE_COLUMNS",
     "CITY_VILLAGE_COLUMNS",
     "READINGS",
+    "DECISION_READINGS",
     "LR_READINGS",
     "family_score",
     "family_jobs",
@@ -66,9 +76,13 @@ READINGS: dict[str, dict[str, Any]] = {
     "Eq 9 on every task (no class weights)": {"class_weight": None},
     "Eq 10 read as inverse frequency (balanced)": {"class_weight": "balanced"},
     "early stopping on validation loss": {"selection": "loss"},
-    "arg-max decisions": {"decision": "argmax"},
-    "prior-corrected decisions on every task": {"decision": "prior"},
     "Eq 7 without the x units (x32) factor": {"attention_rescale": False},
+}
+
+# Decision rules applied to the book's fitted networks (same epochs, no refit): name -> rule.
+DECISION_READINGS: dict[str, str] = {
+    "arg-max decisions on every task (same networks)": "argmax",
+    "prior-corrected decisions on every task (same networks)": "prior",
 }
 
 
@@ -331,15 +345,22 @@ def sensitivity(X: pd.DataFrame, y: pd.DataFrame, settings: Sequence[Mapping[str
 
 def readings(X: pd.DataFrame, y: pd.DataFrame, settings: Mapping[str, Mapping[str, Any]] | None = None,
              base_params: Mapping[str, Any] | None = None, repeats: int = 3, seed: int = 0,
-             methods: Sequence[str] = ("H2SEA",), *, n_jobs: int = 1,
-             cache: bool = False) -> pd.DataFrame:
+             methods: Sequence[str] = ("H2SEA",), *, decision_rules: Mapping[str, str] | None = None,
+             n_jobs: int = 1, cache: bool = False) -> pd.DataFrame:
     """Validation scores of each reading of the paper (never the test rows).
+
+    Each reading is a fit; the decision rules (``decision_rules``) are applied
+    to the validation probabilities of the "book" fits instead (same networks,
+    same epochs), which isolates the rule's own effect.
 
     Parameters
     ----------
     X, y : DataFrame
     settings : mapping, optional
         Reading name -> model parameters (default :data:`READINGS`).
+    decision_rules : mapping, optional
+        Reading name -> ``"argmax"`` or ``"prior"`` (default
+        :data:`DECISION_READINGS`; ``{}`` for none). Neural methods only.
     base_params : mapping, optional
         Shared parameters (e.g. ``max_epochs``).
     repeats, seed : int
@@ -355,20 +376,43 @@ def readings(X: pd.DataFrame, y: pd.DataFrame, settings: Mapping[str, Mapping[st
         best_epoch, epochs`` on the validation rows.
     """
     settings = dict(READINGS if settings is None else settings)
+    decisions = dict(DECISION_READINGS if decision_rules is None else decision_rules)
+    if decisions and "book" not in settings:
+        raise KeyError("decision readings are applied to the 'book' fits: settings need a 'book' entry")
     rows = []
     for method in methods:
         jobs, keys = settings_jobs(y, list(settings.values()), list(settings), base_params,
-                                    repeats, seed, method)
+                                   repeats, seed, method)
         results = run_jobs(jobs, X, y, n_jobs=n_jobs, cache=cache, desc=f"{method} readings")
         for (lab, r), res in zip(keys, results, strict=True):
-            v = res["val"].copy()
-            v.insert(0, "repeat", r)
-            v.insert(0, "reading", lab)
-            v.insert(0, "method", method)
-            v["best_epoch"] = res["best_epoch"]
-            v["epochs"] = len(res["history"]) if res["history"] is not None else np.nan
-            rows.append(v)
-    return pd.concat(rows, ignore_index=True)
+            rows.append(_reading_row(res["val"], method, lab, r, res))
+            if lab == "book" and method in NEURAL:
+                val_y = y.iloc[stratified_split(y, seed=seed + r)["val"]]
+                for name, rule in decisions.items():
+                    pred = {t: _apply_rule(rule, p, res["trained_prior"][t])
+                            for t, p in res["val_proba"].items()}
+                    rows.append(_reading_row(metrics_from_decisions(val_y, res["val_proba"], pred),
+                                             method, name, r, res))
+    out = pd.concat(rows, ignore_index=True)
+    order = list(settings) + [d for d in decisions if d in set(out["reading"])]
+    out["reading"] = pd.Categorical(out["reading"], categories=order, ordered=True)
+    return out.sort_values(["method", "reading", "repeat"], kind="stable").assign(
+        reading=lambda d: d["reading"].astype(str)).reset_index(drop=True)
+
+
+def _apply_rule(rule: str, proba: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    return prior_corrected_decision(proba, prior) if rule == "prior" else proba.argmax(axis=1)
+
+
+def _reading_row(val: pd.DataFrame, method: str, reading: str, repeat: int,
+                 res: Mapping[str, Any]) -> pd.DataFrame:
+    v = val.copy()
+    v.insert(0, "repeat", repeat)
+    v.insert(0, "reading", reading)
+    v.insert(0, "method", method)
+    v["best_epoch"] = res["best_epoch"]
+    v["epochs"] = len(res["history"]) if res["history"] is not None else np.nan
+    return v
 
 
 def summarise_readings(per: pd.DataFrame) -> pd.DataFrame:

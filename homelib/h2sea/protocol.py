@@ -65,7 +65,6 @@ from .models import METHODS, NEURAL, make_model
 __all__ = [
     "TASKS",
     "METRICS",
-    "NEURAL",
     "PERFORMANCE_COLUMNS",
     "joint_strata",
     "stratified_split",
@@ -73,6 +72,7 @@ __all__ = [
     "parameter_grid",
     "default_grids",
     "evaluate_model",
+    "metrics_from_decisions",
     "data_fingerprint",
     "fit_and_score",
     "run_jobs",
@@ -321,6 +321,34 @@ def evaluate_model(model: Any, X: pd.DataFrame, y: pd.DataFrame) -> pd.DataFrame
     """
     proba = model.predict_proba(X)
     pred = model.decide(proba) if hasattr(model, "decide") else {t: p.argmax(1) for t, p in proba.items()}
+    return metrics_from_decisions(y, proba, pred)
+
+
+def metrics_from_decisions(y: pd.DataFrame, proba: Mapping[str, NDArray],
+                           pred: Mapping[str, NDArray]) -> pd.DataFrame:
+    """Metrics per task from probabilities (AUC) and class decisions (the rest).
+
+    Parameters
+    ----------
+    y : DataFrame
+        Labels of the evaluation rows (``<NA>`` rows are left out per task).
+    proba : mapping
+        ``{task: (n, K)}``.
+    pred : mapping
+        ``{task: (n,)}`` class codes.
+
+    Returns
+    -------
+    DataFrame
+        As :func:`evaluate_model`.
+
+    Examples
+    --------
+    >>> y = pd.DataFrame({"t": pd.array([0, 1, pd.NA], dtype="Int64")})
+    >>> p = {"t": np.array([[0.9, 0.1], [0.4, 0.6], [0.5, 0.5]])}
+    >>> metrics_from_decisions(y, p, {"t": np.array([0, 0, 1])})[["n", "accuracy", "auc"]].values.tolist()
+    [[2.0, 0.5, 1.0]]
+    """
     rows = []
     for t in y.columns:
         lab = pd.to_numeric(y[t], errors="coerce").to_numpy(dtype=float)
@@ -380,7 +408,7 @@ def _cache_key(method: str, model: Any, fingerprint: str, parts: Mapping[str, ND
         p["task_weights"] = {t: float(p["task_weights"].get(t, 0.0)) for t in tasks}
     elif "task_weights" in p:
         p["task_weights"] = {t: 1.0 / len(tasks) for t in tasks}
-    return {"method": method, "params": p, "data": fingerprint, "v": 1,
+    return {"method": method, "params": p, "data": fingerprint, "v": 2,
             **{k: _positions_hash(parts[k]) for k in ("train", "val", "test")}}
 
 
@@ -411,24 +439,28 @@ def fit_and_score(method: str, params: Mapping[str, Any], X: pd.DataFrame, y: pd
     -------
     dict
         ``val`` and ``test`` (metrics per task, :func:`evaluate_model`),
-        ``test_pred`` (class decisions on the test rows), ``test_proba``
-        (``{task: (n_test, K)}``), ``history`` (per-epoch frame or None),
-        ``best_epoch`` (or None) and ``seconds`` (wall time of the fit).
+        ``val_pred`` / ``test_pred`` (class decisions), ``val_proba`` /
+        ``test_proba`` (``{task: (n, K)}``), ``history`` (per-epoch frame or
+        None), ``best_epoch`` and ``trained_prior`` (neural models, else None),
+        ``seconds`` and ``cpu_seconds`` of the fit.
     """
     model = make_model(method, **_model_params(method, params, seed))
     tr, va, te = parts["train"], parts["val"], parts["test"]
 
     def build() -> dict[str, Any]:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         model.fit(X.iloc[tr], y.iloc[tr], X.iloc[va], y.iloc[va])
-        seconds = time.perf_counter() - t0
-        proba = model.predict_proba(X.iloc[te])
-        pred = model.decide(proba)
-        return {"val": evaluate_model(model, X.iloc[va], y.iloc[va]),
-                "test": evaluate_model(model, X.iloc[te], y.iloc[te]),
-                "test_pred": pd.DataFrame(pred, index=X.index[te]), "test_proba": proba,
-                "history": getattr(model, "history_", None),
-                "best_epoch": getattr(model, "best_epoch_", None), "seconds": seconds}
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+        out = {"history": getattr(model, "history_", None), "seconds": seconds, "cpu_seconds": cpu,
+               "best_epoch": getattr(model, "best_epoch_", None),
+               "trained_prior": getattr(model, "trained_prior_", None)}
+        for part, rows in (("val", va), ("test", te)):
+            proba = model.predict_proba(X.iloc[rows])
+            pred = model.decide(proba)
+            out[part] = metrics_from_decisions(y.iloc[rows], proba, pred)
+            out[f"{part}_proba"] = proba
+            out[f"{part}_pred"] = pd.DataFrame(pred, index=X.index[rows])
+        return out
 
     if not cache:
         return build()
