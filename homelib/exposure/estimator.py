@@ -99,8 +99,9 @@ class ExposureEstimator:
     Attributes
     ----------
     world : SocialWorld
-    pfli_model : PFLIModel
-        Anything with ``score(world, users, *, hide) -> (n, n_places)``.
+    pfli_model : PFLIModel or PFLI
+        A fitted :class:`homelib.pfli.model.PFLI` estimator (its ``model_`` is
+        used) or anything with ``score(world, users, *, hide) -> (n, n_places)``.
     clusters : (n_places,) int array
         Location clusters used by the cluster selector (Eq 9).
     model : ExposureModel
@@ -133,7 +134,7 @@ def exposure_features(
     """
     ids = _user_ids(world, users)
     h = parse_hide(hide)
-    scores = pfli_model.score(world, ids, hide=h)
+    scores = _scorer(pfli_model).score(world, ids, hide=h)
     if scores.shape[0] != ids.size:
         raise ValueError(f"pfli_model.score returned {scores.shape[0]} rows for {ids.size} users")
     return pd.DataFrame(
@@ -146,14 +147,21 @@ def exposure_features(
     )
 
 
+def _scorer(pfli_model: Any) -> Any:
+    """The object with ``score``: a fitted PFLI estimator's ``model_``, else the model itself."""
+    return getattr(pfli_model, "model_", pfli_model)
+
+
 def _model_for_world(pfli_model: Any, world: Any) -> Any:
     """``pfli_model`` extended to the users a profile added to ``world``.
 
     :class:`homelib.pfli.PFLIModel` keeps per-user arrays (``known``, ``city``,
     ``values``) sized to the world it was fitted on; a profile's new user is
     appended as unknown (city -1) with its visible attribute values. Models
-    without such arrays are returned unchanged.
+    without such arrays are returned unchanged; a fitted PFLI estimator is
+    replaced by its ``model_``.
     """
+    pfli_model = _scorer(pfli_model)
     known = getattr(pfli_model, "known", None)
     n = len(world.users)
     if known is None or len(known) >= n:
@@ -320,6 +328,8 @@ def exposure_report(
 
     Raises
     ------
+    TypeError
+        ``user`` is neither one integer id nor a mapping (e.g. a list of ids).
     KeyError
         Unknown user id or profile field.
     ValueError
@@ -339,6 +349,9 @@ def exposure_report(
         world, uid = world_with_profile(estimator.world, user)
         label: Any = "profile"
     else:
+        if isinstance(user, (bool, np.bool_)) or not isinstance(user, (int, np.integer)):
+            raise TypeError("user: expected one user id (an integer) or a profile mapping; "
+                            f"got {user!r}")
         world = estimator.world
         uid = int(_user_ids(world, user)[0])
         label = uid
