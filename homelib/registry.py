@@ -109,10 +109,13 @@ PAPER_ITEMS: tuple[PaperItem, ...] = (
                "tests/test_features.py::test_price_features_exactly_at_the_radius_edges",
                "tests/test_features.py::test_radius_and_fallback_are_the_papers",
                "tests/test_features.py::test_price_radius_is_two_km_on_hand_built_listings",
-               "tests/test_features.py::test_price_fallback_is_ten_km_on_hand_built_listings"),
+               "tests/test_features.py::test_price_fallback_is_ten_km_on_hand_built_listings",
+               "tests/test_features.py::test_rent_fallbacks_in_the_feature_table_by_hand"),
               "02_enrich",
               "Missing prices: nearest listing within 10 km, else the city average (the paper "
-              "names both fallbacks without an order; the book applies them in this order)."),
+              "names both fallbacks without an order; the book applies them in this order). "
+              "Rent: the city average is the city's mean listed rent (the paper's text says "
+              "the nearest known rent at any distance; chapter 03 measures the difference)."),
     PaperItem("H2SEA", "Sec", "3.3", "County income, town budget and tax features",
               (_H + "features.statistics_features",),
               ("tests/test_features.py::test_statistics_fallbacks",), "02_enrich",

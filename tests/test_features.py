@@ -211,3 +211,30 @@ def test_poi_radius_is_two_km_on_hand_built_pois():
     f = features.poi_features([0.0], [0.0], pois)
     assert f.loc[0, "poi_count"] == 1.0
     assert f.loc[0, f"poi_{b}"] == 0.0 and f.loc[0, f"poi_{a}"] > 0
+
+
+def test_rent_fallbacks_in_the_feature_table_by_hand():
+    """The book's rent reading (Sec 3.2), end to end through ``build_features``: a home with no rent
+    listing within 2 km takes the nearest one within 10 km, else the mean *listed rent* of its city
+    (not the city's sale price, and not the nearest listing at any distance)."""
+    years = list(sources.YEARS)
+    homes = pd.DataFrame({"person_id": [1, 2], "lat": [30.0, 30.0 - 50 * KM], "lon": [114.0, 114.0],
+                          "province": "Zhejiang", "city": "A", "county": "a", "town": "t",
+                          "street": "s", "zip_code": "310000", "urban_type": "rural"})
+    rent = pd.DataFrame({"lat": [30.0 + 8 * KM, 30.0 + 100 * KM], "lon": [114.0, 114.0],
+                         "price": [40.0, 60.0], "city": "A"})
+    src = sources.Sources(
+        homes=homes, sale=rent.assign(price=[9000.0, 9000.0]), rent=rent,
+        city_prices=pd.DataFrame({"city": ["A"], "avg_price": [9999.0]}),
+        county_income=pd.DataFrame({"city": "A", "county": "a", "year": years, "income": 100.0}),
+        town_stats=pd.DataFrame({"city": "A", "county": "a", "town": "t", "year": years,
+                                 "budget": 1.0, "tax": 1.0}),
+        pois=pd.DataFrame({"lat": [30.0], "lon": [114.0], "category": [POI_CATEGORIES.code.iloc[0]]}),
+        functions=pd.DataFrame())
+    X, fills = features.build_features(src)
+    # home 1: the listing 8 km away; home 2 (58 km from it): the mean listed rent of A, (40 + 60) / 2
+    assert X.loc[1, ["rp_count", "rp_mean", "rp_fill_nearest", "rp_fill_city"]].tolist() == \
+        [0.0, 40.0, 1.0, 0.0]
+    assert X.loc[2, ["rp_count", "rp_mean", "rp_fill_nearest", "rp_fill_city"]].tolist() == \
+        [0.0, 50.0, 0.0, 1.0]
+    assert fills.set_index("rule").loc["rp_fill_city", "homes"] == 1

@@ -32,6 +32,7 @@ __all__ = [
     "performance_cached",
     "chapter03_jobs",
     "min_gmean_by_repeat",
+    "min_gmean_per_repeat",
     "table3_statements",
     "readings_markdown",
     "rent_nearest_anywhere",
@@ -156,6 +157,43 @@ def min_gmean_by_repeat(per_repeat: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({"gmean_min": g.min(), "zero_gmean_repeats": zero.astype(int),
                         "repeats": g.size()}).reset_index()
     return out
+
+
+def min_gmean_per_repeat(per_repeat: pd.DataFrame, methods: Sequence[str] | None = None) -> pd.DataFrame:
+    """The smallest test G-Mean over the tasks, per repeat (rows) and method (columns).
+
+    A value above 0 means that the method predicted every class of every task
+    on that repeat's test split.
+
+    Parameters
+    ----------
+    per_repeat : DataFrame
+        ``run_protocol`` output (``method, task, repeat, gmean``).
+    methods : sequence of str, optional
+        Columns, in this order (default: every method, in order of appearance).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``repeat``, one column per method.
+
+    Examples
+    --------
+    >>> per = pd.DataFrame({"method": "H2SEA", "task": ["a", "b", "a", "b"],
+    ...                     "repeat": [0, 0, 1, 1], "gmean": [0.5, 0.3, 0.0, 0.6]})
+    >>> min_gmean_per_repeat(per)["H2SEA"].tolist()
+    [0.3, 0.0]
+    """
+    missing = [c for c in ("method", "task", "repeat", "gmean") if c not in per_repeat.columns]
+    if missing:
+        raise KeyError(f"per_repeat lacks column(s) {missing}")
+    wide = per_repeat.pivot_table(index="repeat", columns="method", values="gmean", aggfunc="min",
+                                  sort=False)
+    order = list(dict.fromkeys(per_repeat["method"])) if methods is None else list(methods)
+    unknown = [m for m in order if m not in wide.columns]
+    if unknown:
+        raise KeyError(f"methods {unknown} are not in per_repeat")
+    return wide[order]
 
 
 def _fmt_task(t: str) -> str:
