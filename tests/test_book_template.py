@@ -108,7 +108,7 @@ def test_parameters_worth_changing_name_real_parameters(name):
                               f"parameters {sorted(declared)} (found {sorted(named)})")
 
 
-@pytest.mark.parametrize("name", chapters())
+@pytest.mark.parametrize("name", chapters(failing=frozenset()))
 def test_the_check_cell_is_hidden(name):
     nb = _nb(name)
     index = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
