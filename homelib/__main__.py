@@ -1,4 +1,6 @@
-"""The command line: ``python -m homelib run --profile ci --only 03`` (see :mod:`homelib.pipeline`);
+"""The command line of the book.
+
+``python -m homelib run --profile ci --only 03`` (see :mod:`homelib.pipeline`);
 ``python -m homelib exposure --profile my_profile.yml`` (see :mod:`homelib.home.cli`; dispatched
 before the parser, so that ``run`` and ``status`` do not pay for importing the estimator).
 

@@ -165,15 +165,21 @@ def accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     return float(accuracy_score(y_true, y_pred))
 
 
-def classification_report(y_true: ArrayLike, proba: ArrayLike) -> dict[str, float]:
+def classification_report(y_true: ArrayLike, proba: ArrayLike,
+                          y_pred: ArrayLike | None = None) -> dict[str, float]:
     """All four headline metrics plus the alternatives, from probabilities.
+
+    AUC comes from ``proba``; the other metrics from the class decisions
+    ``y_pred`` (default: the arg-max class).
 
     Parameters
     ----------
     y_true : array-like of int, shape (n,)
         True classes.
     proba : array-like of float, shape (n, n_classes)
-        Class probabilities; the prediction is the arg-max class.
+        Class probabilities.
+    y_pred : array-like of int, shape (n,), optional
+        Class decisions; default the arg-max class of ``proba``.
 
     Returns
     -------
@@ -189,9 +195,14 @@ def classification_report(y_true: ArrayLike, proba: ArrayLike) -> dict[str, floa
     ['accuracy', 'auc', 'auc_ovo', 'f1', 'gmean', 'gmean_macro']
     >>> report["accuracy"]
     0.75
+    >>> r = classification_report([0, 1], [[0.6, 0.4], [0.7, 0.3]], y_pred=[0, 1])
+    >>> r["accuracy"], r["auc"]
+    (1.0, 0.0)
     """
     y, p = _labels_and_proba(y_true, proba)
-    pred = p.argmax(axis=1)
+    pred = p.argmax(axis=1) if y_pred is None else np.asarray(y_pred)
+    if pred.shape != y.shape:
+        raise ValueError(f"y_pred must have shape {y.shape}; got {pred.shape}")
     k = p.shape[1]
     return {
         "f1": macro_f1(y, pred, k),

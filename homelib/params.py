@@ -236,6 +236,7 @@ class H2SEA(NotebookParams):
     lambda_values: ListOf(Float(0.0, 1.0))
     sensitivity_repeats: Int(1, 20)
     data: Data
+    n_jobs: Int(1, 64)
 
 
 class FeatureImportance(NotebookParams):
@@ -248,6 +249,7 @@ class FeatureImportance(NotebookParams):
     max_epochs: Int(1, 500)
     top_k: Int(1, 14)
     families: ListOf(OneOf(*FEATURE_FAMILIES))
+    n_jobs: Int(1, 64)
 
 
 class CityVillage(NotebookParams):
@@ -260,6 +262,7 @@ class CityVillage(NotebookParams):
     max_epochs: Int(1, 500)
     rank_families: ListOf(OneOf(*FEATURE_FAMILIES))
     rank_repeats: Int(1, 10)
+    n_jobs: Int(1, 64)
 
 
 class HousingIncome(NotebookParams):
@@ -396,8 +399,11 @@ class HomeExposure(NotebookParams):
 
 
 class CheckYourProfile(NotebookParams):
-    """14_check_your_profile (the profile itself is validated again, field by field, by
-    :func:`homelib.home.profile.validate_profile`)."""
+    """14_check_your_profile.
+
+    The profile itself is validated again, field by field, by
+    :func:`homelib.home.profile.validate_profile`.
+    """
 
     seed: Seed
     world: OneOf("ci", "full")

@@ -175,3 +175,66 @@ def test_load_feature_table_round_trip_and_errors(tiny, tmp_path):
         features.load_feature_table(odd)
     X2, bad2 = features.load_feature_table(odd, drop_invalid=True)
     assert len(X2) == len(raw) - 2 and set(bad2.row) == {2, 3}
+
+
+# --------------------------------------------------------------------------- Sec 3 radii (pinned)
+def test_radius_and_fallback_are_the_papers():
+    assert features.RADIUS_KM == 2.0  # "within 2 km" (Sec 3.1-3.2, 3.4)
+    assert features.FALLBACK_KM == 10.0  # nearest listing "within 10 km" (Sec 3.1)
+
+
+def test_price_radius_is_two_km_on_hand_built_listings():
+    """A listing 1.5 km away is counted; one 2.5 km away is not (it only fills the statistics)."""
+    listings = pd.DataFrame({"lat": [1.5 * KM, 2.5 * KM], "lon": [0.0, 0.0], "price": [10.0, 30.0]})
+    f = features.price_features([0.0], [0.0], ["A"], listings, pd.Series({"A": 99.0}), "hp")
+    assert f.loc[0, ["hp_count", "hp_mean", "hp_fill_nearest"]].tolist() == [1.0, 10.0, 0.0]
+    far = features.price_features([0.0], [0.0], ["A"], listings.iloc[[1]], pd.Series({"A": 99.0}), "hp")
+    assert far.loc[0, ["hp_count", "hp_mean", "hp_fill_nearest", "hp_fill_city"]].tolist() == \
+        [0.0, 30.0, 1.0, 0.0]
+
+
+def test_price_fallback_is_ten_km_on_hand_built_listings():
+    """With no listing within 2 km: the nearest within 10 km fills; one at 15 km does not."""
+    near = pd.DataFrame({"lat": [8.0 * KM], "lon": [0.0], "price": [40.0]})
+    far = pd.DataFrame({"lat": [15.0 * KM], "lon": [0.0], "price": [40.0]})
+    cp = pd.Series({"A": 99.0})
+    f_near = features.price_features([0.0], [0.0], ["A"], near, cp, "rp")
+    f_far = features.price_features([0.0], [0.0], ["A"], far, cp, "rp")
+    assert f_near.loc[0, ["rp_mean", "rp_fill_nearest", "rp_fill_city"]].tolist() == [40.0, 1.0, 0.0]
+    assert f_far.loc[0, ["rp_mean", "rp_fill_nearest", "rp_fill_city"]].tolist() == [99.0, 0.0, 1.0]
+
+
+def test_poi_radius_is_two_km_on_hand_built_pois():
+    codes = POI_CATEGORIES.code
+    a, b = codes.iloc[0], codes.iloc[1]
+    pois = pd.DataFrame({"lat": [1.5 * KM, 2.5 * KM], "lon": [0.0, 0.0], "category": [a, b]})
+    f = features.poi_features([0.0], [0.0], pois)
+    assert f.loc[0, "poi_count"] == 1.0
+    assert f.loc[0, f"poi_{b}"] == 0.0 and f.loc[0, f"poi_{a}"] > 0
+
+
+def test_rent_fallbacks_in_the_feature_table_by_hand():
+    """The book's rent reading (Sec 3.2), end to end through ``build_features``: a home with no rent
+    listing within 2 km takes the nearest one within 10 km, else the mean *listed rent* of its city
+    (not the city's sale price, and not the nearest listing at any distance)."""
+    years = list(sources.YEARS)
+    homes = pd.DataFrame({"person_id": [1, 2], "lat": [30.0, 30.0 - 50 * KM], "lon": [114.0, 114.0],
+                          "province": "Zhejiang", "city": "A", "county": "a", "town": "t",
+                          "street": "s", "zip_code": "310000", "urban_type": "rural"})
+    rent = pd.DataFrame({"lat": [30.0 + 8 * KM, 30.0 + 100 * KM], "lon": [114.0, 114.0],
+                         "price": [40.0, 60.0], "city": "A"})
+    src = sources.Sources(
+        homes=homes, sale=rent.assign(price=[9000.0, 9000.0]), rent=rent,
+        city_prices=pd.DataFrame({"city": ["A"], "avg_price": [9999.0]}),
+        county_income=pd.DataFrame({"city": "A", "county": "a", "year": years, "income": 100.0}),
+        town_stats=pd.DataFrame({"city": "A", "county": "a", "town": "t", "year": years,
+                                 "budget": 1.0, "tax": 1.0}),
+        pois=pd.DataFrame({"lat": [30.0], "lon": [114.0], "category": [POI_CATEGORIES.code.iloc[0]]}),
+        functions=pd.DataFrame())
+    X, fills = features.build_features(src)
+    # home 1: the listing 8 km away; home 2 (58 km from it): the mean listed rent of A, (40 + 60) / 2
+    assert X.loc[1, ["rp_count", "rp_mean", "rp_fill_nearest", "rp_fill_city"]].tolist() == \
+        [0.0, 40.0, 1.0, 0.0]
+    assert X.loc[2, ["rp_count", "rp_mean", "rp_fill_nearest", "rp_fill_city"]].tolist() == \
+        [0.0, 50.0, 0.0, 1.0]
+    assert fills.set_index("rule").loc["rp_fill_city", "homes"] == 1

@@ -1,82 +1,190 @@
 """The H2SEA evaluation protocol (Ding et al. 2021, Sec 5.1-5.4).
 
-* :func:`stratified_split`: 70 / 20 / 10 train / validation / test split,
-  stratified on the joint labels of all tasks (missing = its own level) so
-  that each task's class shares are kept in every part; rare joint strata are
-  merged into coarser ones (fewer tasks) first.
-* :func:`tune_and_test`: grid search on the validation split only, then the
-  test metrics of the selected model (multi-task models: one setting for all
-  tasks, chosen by the mean validation macro-F1; single-task models: per task).
-* :func:`run_protocol`: ``repeats`` splits with different seeds, per-repeat
-  metrics (headline and alternatives of :func:`homelib.metrics.classification_report`).
+* :func:`stratified_split`: 70 / 20 / 10 train / validation / test split
+  (scikit-learn's ``train_test_split(stratify=...)``) on the joint labels of
+  all tasks (:func:`joint_strata`: missing = its own level; rare joint strata
+  are merged into coarser ones first), so that each task's class shares are
+  kept in every part.
+* :func:`fit_and_score`: one model fitted on the training rows (early stopping
+  on the validation rows), scored on the validation and the test rows; the
+  result is cached by the data's content, the split and every parameter, so
+  chapters 03-05 reuse each other's fits wherever their inputs are identical.
+* :func:`tune_and_test`: grid search (``sklearn.model_selection.ParameterGrid``)
+  on the validation split only, then the test metrics of the selected setting
+  (multi-task models: one setting for all tasks, chosen by the mean validation
+  macro-F1; single-task models: per task).
+* :func:`run_protocol`: ``repeats`` splits with different seeds, every
+  (repeat, method, grid point) fit run in parallel (joblib) with a progress
+  bar; :func:`table3_repeats` is the one-call entry point (data set -> Table 3
+  per-repeat results, cached).
 * :func:`summarise_performance` (Table 3 file contract) and :func:`paired_tests`.
 
-The analyses built on the protocol (Tables 4-5, sensitivity) are in
+Why not ``GridSearchCV`` with a ``PredefinedSplit``: the neural models and
+XGBoost need the validation rows inside ``fit`` (early stopping), and
+``GridSearchCV`` only hands the held-out fold to the scorer. The split is the
+same fixed one (:func:`predefined_split` gives it as a ``PredefinedSplit``).
+
+The analyses built on the protocol (Tables 4-5, sensitivity, readings) are in
 :mod:`homelib.h2sea.analyses`; chapter tables and figures in
 :mod:`homelib.h2sea.report`.
 
 Metric choices (the paper does not say): AUC is the one-vs-rest macro AUC and
 G-Mean imbalanced-learn's multi-class G-Mean (geometric mean of the per-class
 recalls); one-vs-one AUC (``auc_ovo``) and the macro one-vs-rest G-Mean
-(``gmean_macro``) are kept beside them.
+(``gmean_macro``) are kept beside them. Class decisions come from the model's
+``decide`` (its decision rule), probabilities from ``predict_proba``.
 
 Examples
 --------
 >>> y = pd.DataFrame({"education": pd.array([0, 1, 2, 0] * 50, dtype="Int64")})
 >>> parts = stratified_split(y, seed=0)
->>> [len(parts[k]) for k in ("train", "val", "test")]  # about 70 / 20 / 10 %
+>>> [len(parts[k]) for k in ("train", "val", "test")]  # 70 / 20 / 10 %
 [140, 40, 20]
 """
 
 from __future__ import annotations
 
-import itertools
+import hashlib
+import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 from numpy.typing import NDArray
+from scipy import stats
+from sklearn.model_selection import ParameterGrid, PredefinedSplit, train_test_split
+from tqdm import tqdm
 
+from .. import io
 from ..metrics import classification_report
-from .models import METHODS, make_model
+from .models import METHODS, NEURAL, make_model
 
 __all__ = [
     "TASKS",
     "METRICS",
     "PERFORMANCE_COLUMNS",
+    "joint_strata",
     "stratified_split",
+    "predefined_split",
     "parameter_grid",
     "default_grids",
     "evaluate_model",
+    "metrics_from_decisions",
+    "data_fingerprint",
+    "fit_and_score",
+    "run_jobs",
+    "protocol_jobs",
+    "select_on_validation",
     "tune_and_test",
     "run_protocol",
+    "table3_repeats",
     "summarise_performance",
     "paired_tests",
+    "progress",
 ]
 
 TASKS = ("personal_income", "family_income", "education", "occupation")
 METRICS = ("f1", "auc", "gmean", "accuracy")
 PERFORMANCE_COLUMNS = ["task", "method", "f1", "auc", "gmean", "accuracy", "f1_std", "auc_std",
                        "gmean_std", "accuracy_std", "repeats"]
-NEURAL = ("ETNA", "H2SEA-NA", "H2SEA")
 
 
-# --------------------------------------------------------------------------- synthetic world
+# --------------------------------------------------------------------------- progress
+def progress(iterable: Iterable, total: int | None = None, desc: str = "") -> Iterable:
+    """A tqdm progress bar, quiet when stderr is not a terminal or under CI.
+
+    Parameters
+    ----------
+    iterable : iterable
+    total : int, optional
+    desc : str
+
+    Returns
+    -------
+    iterable
+        The same items.
+
+    Examples
+    --------
+    >>> list(progress(range(3), 3, "demo"))
+    [0, 1, 2]
+    """
+    quiet = True if os.environ.get("CI") else None  # None: tqdm turns itself off without a TTY
+    return tqdm(iterable, total=total, desc=desc, disable=quiet, leave=False)
 
 
 # --------------------------------------------------------------------------- splits
+def joint_strata(y: pd.DataFrame, min_stratum: int = 10) -> NDArray:
+    """Stratum codes from the joint labels of all tasks, rare strata merged.
+
+    Strata are the joint labels (``<NA>`` a level of its own). Rows of a
+    stratum with fewer than ``min_stratum`` rows are regrouped by their labels
+    on one task fewer (the last task is dropped first), among the rows still
+    unassigned; rows still unassigned after the first task join the largest
+    stratum.
+
+    Parameters
+    ----------
+    y : DataFrame
+        Label frame.
+    min_stratum : int
+        Smallest stratum kept.
+
+    Returns
+    -------
+    ndarray
+        One integer code per row.
+
+    Examples
+    --------
+    >>> y = pd.DataFrame({"a": [0] * 12 + [1] * 12, "b": [0] * 11 + [1] + [0] * 12})
+    >>> np.bincount(joint_strata(y)).tolist()  # the lone (0, 1) row joins the largest stratum
+    [11, 13]
+    """
+    cols = list(y.columns)
+    lab = y.astype("string").fillna("NA")
+    key = pd.Series("", index=y.index, dtype=object)
+    assigned = pd.Series(False, index=y.index)
+    for level in range(len(cols), 0, -1):
+        k = lab[cols[:level]].agg("|".join, axis=1)
+        counts = k[~assigned].value_counts()
+        ok = (~assigned) & k.map(counts).ge(min_stratum).fillna(False)
+        key[ok] = k[ok]
+        assigned |= ok
+    if (~assigned).any():
+        key[~assigned] = key[assigned].value_counts().idxmax() if assigned.any() else "all"
+    return pd.factorize(key)[0]
+
+
 def stratified_split(y: pd.DataFrame, seed: int, fractions: Sequence[float] = (0.7, 0.2, 0.1),
                      min_stratum: int = 10) -> dict[str, NDArray]:
     """Positions of the train / validation / test rows (Sec 5.1: 70 / 20 / 10).
 
-    Strata are the joint labels of all tasks (``<NA>`` a level of its own);
-    a stratum smaller than ``min_stratum`` is merged into the stratum of its
-    labels on one task fewer (the last task is dropped first), down to one
-    stratum. Within a stratum rows are shuffled and cut at the cumulative
-    fractions with a random offset, so every task keeps its class shares.
+    Two calls of ``sklearn.model_selection.train_test_split`` stratified on
+    :func:`joint_strata` (test first, then validation from the rest), so every
+    task keeps its class shares in every part.
 
+    Parameters
+    ----------
+    y : DataFrame
+        Label frame.
+    seed : int
+        ``random_state`` of both cuts.
+    fractions : three floats
+        Train, validation and test shares (sum 1).
+    min_stratum : int
+        See :func:`joint_strata`.
+
+    Returns
+    -------
+    dict
+        ``{"train", "val", "test"}`` -> sorted positions.
+
+    Examples
+    --------
     >>> y = pd.DataFrame({"t": pd.array([0, 1] * 50, dtype="Int64")})
     >>> s = stratified_split(y, seed=3)
     >>> sorted(np.concatenate(list(s.values())).tolist()) == list(range(100))
@@ -87,50 +195,99 @@ def stratified_split(y: pd.DataFrame, seed: int, fractions: Sequence[float] = (0
         raise ValueError(f"fractions must be 3 positive numbers summing to 1; got {fractions}")
     if len(y) < 10:
         raise ValueError(f"need at least 10 rows to split; got {len(y)}")
-    rng = np.random.default_rng(seed)
-    cols = list(y.columns)
-    lab = y.astype("string").fillna("NA")
-    key = pd.Series("all", index=y.index)
-    assigned = pd.Series(False, index=y.index)
-    for level in range(len(cols), 0, -1):
-        k = lab[cols[:level]].agg("|".join, axis=1)
-        counts = k[~assigned].value_counts()
-        ok = (~assigned) & k.map(counts).ge(min_stratum).fillna(False)
-        key[ok] = k[ok]
-        assigned |= ok
-    codes = pd.factorize(key)[0]
-    parts: dict[str, list[int]] = {"train": [], "val": [], "test": []}
-    cum = np.cumsum(fr)[:-1]
-    for s in range(codes.max() + 1):
-        pos = rng.permutation(np.flatnonzero(codes == s))
-        m = len(pos)
-        cut = np.floor(cum * m + rng.random()).astype(int)
-        cut = np.clip(cut, 0, m)
-        a, b = cut
-        parts["train"] += pos[:a].tolist()
-        parts["val"] += pos[a:b].tolist()
-        parts["test"] += pos[b:].tolist()
-    return {k: np.sort(np.asarray(v, dtype=int)) for k, v in parts.items()}
+    strata = joint_strata(y, min_stratum)
+    pos = np.arange(len(y))
+    n_test = max(1, int(round(fr[2] * len(y))))
+    n_val = max(1, int(round(fr[1] * len(y))))
+    rest, test = train_test_split(pos, test_size=n_test, random_state=seed,
+                                  stratify=_stratify_or_none(strata, n_test))
+    train, val = train_test_split(rest, test_size=n_val, random_state=seed,
+                                  stratify=_stratify_or_none(strata[rest], n_val))
+    return {"train": np.sort(train), "val": np.sort(val), "test": np.sort(test)}
+
+
+def _stratify_or_none(strata: NDArray, n_cut: int) -> NDArray | None:
+    """The strata, or None when scikit-learn cannot stratify them (a stratum of one row,
+    or more strata than rows in the cut); only tiny data sets meet the fallback."""
+    counts = np.bincount(strata)
+    counts = counts[counts > 0]
+    if counts.min() < 2 or len(counts) > n_cut or len(counts) > len(strata) - n_cut:
+        return None
+    return strata
+
+
+def predefined_split(parts: Mapping[str, NDArray], n: int) -> PredefinedSplit:
+    """The fixed train / validation split as a ``PredefinedSplit`` (test rows left out).
+
+    Parameters
+    ----------
+    parts : mapping
+        Output of :func:`stratified_split`.
+    n : int
+        Number of rows.
+
+    Returns
+    -------
+    sklearn.model_selection.PredefinedSplit
+        One split: training rows (fold -1) vs validation rows (fold 0); test
+        rows are marked -2 and must be dropped before use.
+
+    Examples
+    --------
+    >>> ps = predefined_split({"train": np.array([0, 1]), "val": np.array([2]),
+    ...                        "test": np.array([3])}, 4)
+    >>> ps.test_fold.tolist()
+    [-1, -1, 0, -2]
+    """
+    fold = np.full(n, -2)
+    fold[parts["train"]] = -1
+    fold[parts["val"]] = 0
+    return PredefinedSplit(fold)
 
 
 def parameter_grid(grid: Mapping[str, Sequence[Any]] | None) -> list[dict[str, Any]]:
-    """All combinations of a grid ``{name: [values]}`` (``None`` or ``{}`` = one empty setting).
+    """All settings of a grid ``{name: [values]}`` (``sklearn.model_selection.ParameterGrid``).
 
+    Parameters
+    ----------
+    grid : mapping or None
+        ``None`` or ``{}`` is one empty setting.
+
+    Returns
+    -------
+    list of dict
+
+    Examples
+    --------
     >>> parameter_grid({"a": [1, 2], "b": [0]})
     [{'a': 1, 'b': 0}, {'a': 2, 'b': 0}]
+    >>> parameter_grid({"a": "x"})
+    Traceback (most recent call last):
+    ...
+    ValueError: grid['a'] must be a non-empty list; got 'x'
     """
     if not grid:
         return [{}]
-    names = list(grid)
-    for nm in names:
-        if isinstance(grid[nm], (str, bytes)) or not isinstance(grid[nm], Sequence) or not len(grid[nm]):
-            raise ValueError(f"grid[{nm!r}] must be a non-empty list; got {grid[nm]!r}")
-    return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*(grid[nm] for nm in names))]
+    for nm, v in grid.items():
+        if isinstance(v, (str, bytes)) or not isinstance(v, Sequence) or not len(v):
+            raise ValueError(f"grid[{nm!r}] must be a non-empty list; got {v!r}")
+    return list(ParameterGrid(dict(grid)))
 
 
 def default_grids(profile: str = "full") -> dict[str, dict[str, list]]:
-    """Hyper-parameter grids per method (``"ci"``: one or two points each).
+    """Hyper-parameter grids per method (``"ci"``: one point each).
 
+    Parameters
+    ----------
+    profile : {"full", "ci"}
+
+    Returns
+    -------
+    dict
+        Method -> grid.
+
+    Examples
+    --------
     >>> sorted(default_grids("ci"))
     ['ETNA', 'H2SEA', 'H2SEA-NA', 'LR', 'POP', 'XGBoost']
     """
@@ -140,7 +297,7 @@ def default_grids(profile: str = "full") -> dict[str, dict[str, list]]:
                 "H2SEA": {"dropout": [0.3]}}
     if profile != "full":
         raise ValueError(f"profile must be 'ci' or 'full'; got {profile!r}")
-    nn_grid = {"dropout": [0.3, 0.5], "latent_dim": [6]}
+    nn_grid = {"dropout": [0.3, 0.5]}
     return {"POP": {}, "LR": {"C": [0.01, 0.1]}, "XGBoost": {"max_depth": [3, 5]},
             "ETNA": nn_grid, "H2SEA-NA": nn_grid, "H2SEA": nn_grid}
 
@@ -149,73 +306,249 @@ def default_grids(profile: str = "full") -> dict[str, dict[str, list]]:
 def evaluate_model(model: Any, X: pd.DataFrame, y: pd.DataFrame) -> pd.DataFrame:
     """Metrics per task on the rows whose label is observed.
 
-    Returns one row per task: ``task, n, f1, auc, gmean, accuracy, auc_ovo, gmean_macro``.
+    Parameters
+    ----------
+    model : fitted estimator
+        With ``predict_proba(X) -> {task: (n, K)}`` and optionally
+        ``decide(proba) -> {task: classes}`` (default: arg-max).
+    X, y : DataFrame
+        Evaluation rows and their labels.
+
+    Returns
+    -------
+    DataFrame
+        One row per task: ``task, n, f1, auc, gmean, accuracy, auc_ovo, gmean_macro``.
     """
     proba = model.predict_proba(X)
+    pred = model.decide(proba) if hasattr(model, "decide") else {t: p.argmax(1) for t, p in proba.items()}
+    return metrics_from_decisions(y, proba, pred)
+
+
+def metrics_from_decisions(y: pd.DataFrame, proba: Mapping[str, NDArray],
+                           pred: Mapping[str, NDArray]) -> pd.DataFrame:
+    """Metrics per task from probabilities (AUC) and class decisions (the rest).
+
+    Parameters
+    ----------
+    y : DataFrame
+        Labels of the evaluation rows (``<NA>`` rows are left out per task).
+    proba : mapping
+        ``{task: (n, K)}``.
+    pred : mapping
+        ``{task: (n,)}`` class codes.
+
+    Returns
+    -------
+    DataFrame
+        As :func:`evaluate_model`.
+
+    Examples
+    --------
+    >>> y = pd.DataFrame({"t": pd.array([0, 1, pd.NA], dtype="Int64")})
+    >>> p = {"t": np.array([[0.9, 0.1], [0.4, 0.6], [0.5, 0.5]])}
+    >>> metrics_from_decisions(y, p, {"t": np.array([0, 0, 1])})[["n", "accuracy", "auc"]].values.tolist()
+    [[2.0, 0.5, 1.0]]
+    """
     rows = []
     for t in y.columns:
         lab = pd.to_numeric(y[t], errors="coerce").to_numpy(dtype=float)
         keep = ~np.isnan(lab)
         if keep.sum() == 0:
             raise ValueError(f"task {t!r} has no observed label among the {len(y)} evaluation rows")
-        rep = classification_report(lab[keep].astype(int), proba[t][keep])
+        k = proba[t].shape[1]
+        if lab[keep].max() >= k:
+            raise ValueError(f"task {t!r}: evaluation label {int(lab[keep].max())} is not among the "
+                             f"model's {k} classes")
+        rep = classification_report(lab[keep].astype(int), proba[t][keep],
+                                    y_pred=np.asarray(pred[t])[keep].astype(int))
         rows.append({"task": t, "n": int(keep.sum()), **rep})
     return pd.DataFrame(rows)
 
 
-def _fit(method: str, params: Mapping[str, Any], X, y, parts, seed: int):
-    tr, va = parts["train"], parts["val"]
-    model = make_model(method, **{**params, **({"seed": seed} if method != "POP" else {})})
-    return model.fit(X.iloc[tr], y.iloc[tr], X.iloc[va], y.iloc[va])
+def data_fingerprint(X: pd.DataFrame, y: pd.DataFrame) -> str:
+    """A content hash of a feature and a label frame (values, index, columns, dtypes).
 
+    Parameters
+    ----------
+    X, y : DataFrame
 
-def tune_and_test(method: str, X: pd.DataFrame, y: pd.DataFrame, parts: Mapping[str, NDArray],
-                  grid: Mapping[str, Sequence[Any]] | None = None,
-                  base_params: Mapping[str, Any] | None = None, seed: int = 0,
-                  keep_model: bool = False) -> tuple[pd.DataFrame, Any]:
-    """Grid search on the validation rows only, then test metrics.
+    Returns
+    -------
+    str
+        16 hex digits.
 
-    Multi-task models (ETNA, H2SEA-NA, H2SEA) keep the setting with the best
-    mean validation macro-F1 over tasks; single-task models (LR, XGBoost, POP)
-    the best setting per task. Returns ``(metrics per task with a "params"
-    column, fitted model of the best mean setting or None)``.
+    Examples
+    --------
+    >>> a = pd.DataFrame({"x": [1.0, 2.0]}); b = pd.DataFrame({"t": [0, 1]})
+    >>> data_fingerprint(a, b) == data_fingerprint(a.copy(), b.copy())
+    True
+    >>> data_fingerprint(a, b) == data_fingerprint(a.assign(x=[1.0, 2.5]), b)
+    False
     """
-    if method not in METHODS:
-        raise KeyError(f"unknown method {method!r}; known: {list(METHODS)}")
-    base = dict(base_params or {})
-    va, te = parts["val"], parts["test"]
-    best_val: dict[str, tuple[float, dict, pd.Series]] = {}
-    best_mean, best_model = -np.inf, None
-    for setting in parameter_grid(grid):
-        params = {**base, **setting}
-        model = _fit(method, params, X, y, parts, seed)
-        val = evaluate_model(model, X.iloc[va], y.iloc[va]).set_index("task")
-        test = evaluate_model(model, X.iloc[te], y.iloc[te]).set_index("task")
-        mean_f1 = float(val["f1"].mean())
-        if mean_f1 > best_mean:
-            best_mean, best_model = mean_f1, model
-        for t in y.columns:
-            score = mean_f1 if method in NEURAL else float(val.loc[t, "f1"])
-            if t not in best_val or score > best_val[t][0]:
-                best_val[t] = (score, setting, test.loc[t])
-    rows = []
-    for t in y.columns:
-        score, setting, test_row = best_val[t]
-        rows.append({"task": t, "method": method, **test_row.to_dict(), "val_f1": score,
-                     "params": repr(setting)})
-    return pd.DataFrame(rows), (best_model if keep_model else None)
+    h = hashlib.sha256()
+    for df in (X, y):
+        h.update(repr([(c, str(df[c].dtype)) for c in df.columns]).encode())
+        h.update(pd.util.hash_pandas_object(df, index=True).to_numpy().tobytes())
+    return h.hexdigest()[:16]
 
 
-def run_protocol(X: pd.DataFrame, y: pd.DataFrame, methods: Sequence[str] = METHODS,
-                 grids: Mapping[str, Mapping[str, Sequence[Any]]] | None = None,
-                 repeats: int = 10, seed: int = 0,
-                 base_params: Mapping[str, Mapping[str, Any]] | None = None,
-                 progress: Callable[[str], None] | None = None) -> pd.DataFrame:
-    """Sec 5.2: ``repeats`` stratified 70/20/10 splits, each method tuned and tested.
+def _positions_hash(a: NDArray) -> str:
+    return hashlib.sha256(np.asarray(a, dtype=np.int64).tobytes()).hexdigest()[:16]
 
-    Returns the per-repeat metrics (columns ``repeat, task, method, n, f1, auc,
-    gmean, accuracy, auc_ovo, gmean_macro, val_f1, params, seconds``). Repeat
-    ``r`` uses the split seeded ``seed + r`` and models seeded ``seed + r``.
+
+def _model_params(method: str, params: Mapping[str, Any], seed: int) -> dict[str, Any]:
+    extra = {} if method == "POP" else {"seed": seed}
+    return {**dict(params), **extra}
+
+
+def _cache_key(method: str, model: Any, fingerprint: str, parts: Mapping[str, NDArray],
+               tasks: Sequence[str]) -> dict[str, Any]:
+    p = model.get_params(deep=True)
+    if p.get("task_weights") is not None:  # None and the uniform mapping are the same model
+        p["task_weights"] = {t: float(p["task_weights"].get(t, 0.0)) for t in tasks}
+    elif "task_weights" in p:
+        p["task_weights"] = {t: 1.0 / len(tasks) for t in tasks}
+    return {"method": method, "params": p, "data": fingerprint, "v": 2,
+            **{k: _positions_hash(parts[k]) for k in ("train", "val", "test")}}
+
+
+def fit_and_score(method: str, params: Mapping[str, Any], X: pd.DataFrame, y: pd.DataFrame,
+                  parts: Mapping[str, NDArray], seed: int, *, cache: bool = False,
+                  fingerprint: str | None = None) -> dict[str, Any]:
+    """Fit one model on the training rows and score it on the validation and test rows.
+
+    Parameters
+    ----------
+    method : str
+        One of ``METHODS``.
+    params : mapping
+        Constructor parameters (``seed`` is added for every method but POP).
+    X, y : DataFrame
+        All rows; ``parts`` picks them.
+    parts : mapping
+        ``train``, ``val``, ``test`` positions (:func:`stratified_split`).
+    seed : int
+        Model seed.
+    cache : bool
+        Keep the result in ``data/cache`` (:func:`homelib.io.cached`), keyed by
+        the data's content, the three position sets and every model parameter.
+    fingerprint : str, optional
+        :func:`data_fingerprint` of ``(X, y)`` if already computed.
+
+    Returns
+    -------
+    dict
+        ``val`` and ``test`` (metrics per task, :func:`evaluate_model`),
+        ``val_pred`` / ``test_pred`` (class decisions), ``val_proba`` /
+        ``test_proba`` (``{task: (n, K)}``), ``history`` (per-epoch frame or
+        None), ``best_epoch`` and ``trained_prior`` (neural models, else None),
+        ``seconds`` and ``cpu_seconds`` of the fit.
+    """
+    model = make_model(method, **_model_params(method, params, seed))
+    tr, va, te = parts["train"], parts["val"], parts["test"]
+
+    def build() -> dict[str, Any]:
+        t0, c0 = time.perf_counter(), time.process_time()
+        model.fit(X.iloc[tr], y.iloc[tr], X.iloc[va], y.iloc[va])
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+        out = {"history": getattr(model, "history_", None), "seconds": seconds, "cpu_seconds": cpu,
+               "best_epoch": getattr(model, "best_epoch_", None),
+               "trained_prior": getattr(model, "trained_prior_", None)}
+        for part, rows in (("val", va), ("test", te)):
+            proba = model.predict_proba(X.iloc[rows])
+            pred = model.decide(proba)
+            out[part] = metrics_from_decisions(y.iloc[rows], proba, pred)
+            out[f"{part}_proba"] = proba
+            out[f"{part}_pred"] = pd.DataFrame(pred, index=X.index[rows])
+        return out
+
+    if not cache:
+        return build()
+    fp = fingerprint or data_fingerprint(X, y)
+    return io.cached("h2sea_fit", _cache_key(method, model, fp, parts, list(y.columns)), build)
+
+
+def run_jobs(jobs: Sequence[Mapping[str, Any]], X: pd.DataFrame, y: pd.DataFrame, *,
+             n_jobs: int = 1, cache: bool = False, desc: str = "fits") -> list[dict[str, Any]]:
+    """Run :func:`fit_and_score` for every job, in parallel over ``n_jobs`` processes.
+
+    Identical jobs (same method, parameters, data and split) run once. Chapters
+    gather the jobs of all their analyses into one call, so both cores stay
+    busy until the last fit, and later calls read the cache.
+
+    Parameters
+    ----------
+    jobs : sequence of mappings
+        Each with ``method``, ``params``, ``parts`` and ``seed``; ``X`` and ``y``
+        may override the shared frames (a subset of rows or columns).
+    X, y : DataFrame
+        The shared frames.
+    n_jobs : int
+        Worker processes (joblib, loky backend); 1 runs in this process.
+    cache : bool
+        See :func:`fit_and_score`.
+    desc : str
+        Progress-bar label.
+
+    Returns
+    -------
+    list of dict
+        The results, in the order of ``jobs``.
+    """
+    if n_jobs < 1:
+        raise ValueError(f"n_jobs must be >= 1; got {n_jobs}")
+    fps: dict[tuple[int, int], str] = {}
+    unique: dict[str, tuple] = {}
+    order = []
+    for j in jobs:
+        Xj, yj = j.get("X", X), j.get("y", y)
+        if (id(Xj), id(yj)) not in fps:
+            fps[id(Xj), id(yj)] = data_fingerprint(Xj, yj)
+        fp = fps[id(Xj), id(yj)]
+        model = make_model(j["method"], **_model_params(j["method"], j["params"], j["seed"]))
+        key = io.param_hash(_cache_key(j["method"], model, fp, j["parts"], list(yj.columns)))
+        unique.setdefault(key, (j["method"], j["params"], Xj, yj, j["parts"], j["seed"], fp))
+        order.append(key)
+    # the slow fits first, so that the last ones to finish are short (better use of the cores)
+    keys = sorted(unique, key=lambda k: _COST_RANK.get(unique[k][0], 0), reverse=True)
+    calls = [delayed(fit_and_score)(m, p, Xj, yj, parts, sd, cache=cache, fingerprint=fp)
+             for m, p, Xj, yj, parts, sd, fp in (unique[k] for k in keys)]
+    if n_jobs == 1 or len(calls) <= 1:
+        done = [f(*a, **kw) for f, a, kw in progress(calls, len(calls), desc)]
+    else:
+        done = list(progress(Parallel(n_jobs=n_jobs, return_as="generator")(calls), len(calls), desc))
+    by_key = dict(zip(keys, done, strict=True))
+    return [by_key[k] for k in order]
+
+
+_COST_RANK = {"H2SEA": 3, "H2SEA-NA": 3, "ETNA": 3, "XGBoost": 2, "LR": 1, "POP": 0}
+
+
+def protocol_jobs(y: pd.DataFrame, methods: Sequence[str] = METHODS,
+                  grids: Mapping[str, Mapping[str, Sequence[Any]]] | None = None,
+                  repeats: int = 10, seed: int = 0,
+                  base_params: Mapping[str, Mapping[str, Any]] | None = None
+                  ) -> tuple[list[dict[str, Any]], list[tuple[int, str, list, int]]]:
+    """The fits of :func:`run_protocol` as jobs for :func:`run_jobs`.
+
+    Parameters
+    ----------
+    y : DataFrame
+    methods, grids, repeats, seed, base_params
+        As in :func:`run_protocol`.
+
+    Returns
+    -------
+    tuple
+        ``(jobs, plan)``: ``plan`` has one ``(repeat, method, settings,
+        first job index)`` per repeat and method.
+
+    Examples
+    --------
+    >>> y = pd.DataFrame({"t": pd.array([0, 1] * 20, dtype="Int64")})
+    >>> jobs, plan = protocol_jobs(y, ["POP", "LR"], {"LR": {"C": [0.1, 1.0]}}, repeats=2)
+    >>> len(jobs), [p[:2] for p in plan]
+    (6, [(0, 'POP'), (0, 'LR'), (1, 'POP'), (1, 'LR')])
     """
     if repeats < 1:
         raise ValueError(f"repeats must be >= 1; got {repeats}")
@@ -224,23 +557,177 @@ def run_protocol(X: pd.DataFrame, y: pd.DataFrame, methods: Sequence[str] = METH
         raise KeyError(f"unknown method(s) {unknown}; known: {list(METHODS)}")
     grids = dict(grids or {})
     base_params = dict(base_params or {})
-    out = []
+    plan, jobs = [], []
     for r in range(repeats):
         parts = stratified_split(y, seed=seed + r)
         for m in methods:
-            t0 = time.perf_counter()
-            res, _ = tune_and_test(m, X, y, parts, grids.get(m), base_params.get(m), seed=seed + r)
-            res.insert(0, "repeat", r)
-            res["seconds"] = time.perf_counter() - t0
-            out.append(res)
-            if progress:
-                progress(f"repeat {r} {m}: {res['f1'].round(3).tolist()}")
+            settings = parameter_grid(grids.get(m))
+            plan.append((r, m, settings, len(jobs)))
+            jobs += [{"method": m, "params": {**dict(base_params.get(m) or {}), **s}, "parts": parts,
+                      "seed": seed + r} for s in settings]
+    return jobs, plan
+
+
+def select_on_validation(method: str, results: Sequence[Mapping[str, Any]],
+                         settings: Sequence[Mapping[str, Any]], tasks: Sequence[str]) -> pd.DataFrame:
+    """Pick the grid setting by validation macro-F1 and return its test metrics.
+
+    Multi-task models (``NEURAL``) keep one setting for all tasks (best mean
+    validation macro-F1 over tasks); single-task models the best setting per
+    task. Ties keep the first setting.
+
+    Parameters
+    ----------
+    method : str
+    results : sequence of dict
+        :func:`fit_and_score` results, one per setting.
+    settings : sequence of mappings
+        The grid settings, aligned with ``results``.
+    tasks : sequence of str
+
+    Returns
+    -------
+    DataFrame
+        Per task: ``task, method``, the test metrics, ``val_f1`` (the score the
+        setting was chosen by), ``params`` and ``best_epoch``.
+    """
+    rows = []
+    for t in tasks:
+        best = None
+        for res, setting in zip(results, settings, strict=True):
+            val = res["val"].set_index("task")
+            score = float(val["f1"].mean()) if method in NEURAL else float(val.loc[t, "f1"])
+            if best is None or score > best[0]:
+                best = (score, setting, res)
+        score, setting, res = best
+        test = res["test"].set_index("task").loc[t]
+        rows.append({"task": t, "method": method, **test.to_dict(), "val_f1": score,
+                     "params": repr(dict(setting)), "best_epoch": res["best_epoch"],
+                     "fit_seconds": res["seconds"]})
+    return pd.DataFrame(rows)
+
+
+def tune_and_test(method: str, X: pd.DataFrame, y: pd.DataFrame, parts: Mapping[str, NDArray],
+                  grid: Mapping[str, Sequence[Any]] | None = None,
+                  base_params: Mapping[str, Any] | None = None, seed: int = 0, *,
+                  n_jobs: int = 1, cache: bool = False) -> pd.DataFrame:
+    """Grid search on the validation rows only, then test metrics (one split).
+
+    Parameters
+    ----------
+    method : str
+    X, y : DataFrame
+    parts : mapping
+        :func:`stratified_split` output.
+    grid : mapping, optional
+        ``{parameter: [values]}``.
+    base_params : mapping, optional
+        Parameters shared by every grid point.
+    seed : int
+    n_jobs : int
+    cache : bool
+
+    Returns
+    -------
+    DataFrame
+        :func:`select_on_validation` output.
+    """
+    if method not in METHODS:
+        raise KeyError(f"unknown method {method!r}; known: {list(METHODS)}")
+    settings = parameter_grid(grid)
+    jobs = [{"method": method, "params": {**dict(base_params or {}), **s}, "parts": parts, "seed": seed}
+            for s in settings]
+    results = run_jobs(jobs, X, y, n_jobs=n_jobs, cache=cache, desc=method)
+    return select_on_validation(method, results, settings, list(y.columns))
+
+
+def run_protocol(X: pd.DataFrame, y: pd.DataFrame, methods: Sequence[str] = METHODS,
+                 grids: Mapping[str, Mapping[str, Sequence[Any]]] | None = None,
+                 repeats: int = 10, seed: int = 0,
+                 base_params: Mapping[str, Mapping[str, Any]] | None = None,
+                 progress_fn: Callable[[str], None] | None = None, *, n_jobs: int = 1,
+                 cache: bool = False) -> pd.DataFrame:
+    """Sec 5.2: ``repeats`` stratified 70/20/10 splits, each method tuned and tested.
+
+    Every (repeat, method, grid point) fit is one job of :func:`run_jobs`
+    (parallel over ``n_jobs`` processes, cached if ``cache``); the selection
+    then uses the validation scores only (:func:`select_on_validation`).
+
+    Parameters
+    ----------
+    X, y : DataFrame
+    methods : sequence of str
+    grids : mapping, optional
+        Method -> grid (:func:`default_grids`).
+    repeats : int
+        Splits; repeat ``r`` uses the split seeded ``seed + r`` and models seeded ``seed + r``.
+    seed : int
+    base_params : mapping, optional
+        Method -> parameters shared by its grid points.
+    progress_fn : callable, optional
+        Called with one line per (repeat, method) once all fits are done.
+    n_jobs : int
+    cache : bool
+
+    Returns
+    -------
+    DataFrame
+        Per-repeat metrics: ``repeat, task, method, n, f1, auc, gmean, accuracy,
+        auc_ovo, gmean_macro, val_f1, params, best_epoch, fit_seconds``.
+    """
+    jobs, plan = protocol_jobs(y, methods, grids, repeats, seed, base_params)
+    results = run_jobs(jobs, X, y, n_jobs=n_jobs, cache=cache, desc="Table 3 fits")
+    out = []
+    for r, m, settings, start in plan:
+        res = select_on_validation(m, results[start:start + len(settings)], settings, list(y.columns))
+        res.insert(0, "repeat", r)
+        out.append(res)
+        if progress_fn:
+            progress_fn(f"repeat {r} {m}: {res['f1'].round(3).tolist()}")
     return pd.concat(out, ignore_index=True)
+
+
+def table3_repeats(X: pd.DataFrame, y: pd.DataFrame, *, grid_profile: str = "full",
+                   repeats: int = 10, seed: int = 0, max_epochs: int = 60,
+                   methods: Sequence[str] = METHODS, n_jobs: int = 2) -> pd.DataFrame:
+    """Table 3's per-repeat results for a data set in one call (cached fit by fit).
+
+    The book's protocol: :func:`default_grids` of ``grid_profile``, the neural
+    models with ``max_epochs``, ``repeats`` splits. A second call with the same
+    inputs only reads the cache; a call with more repeats fits only the new ones.
+
+    Parameters
+    ----------
+    X, y : DataFrame
+    grid_profile : {"full", "ci"}
+    repeats, seed, max_epochs : int
+    methods : sequence of str
+    n_jobs : int
+
+    Returns
+    -------
+    DataFrame
+        :func:`run_protocol` output.
+    """
+    base = {m: {"max_epochs": max_epochs} for m in NEURAL}
+    return run_protocol(X, y, methods, default_grids(grid_profile), repeats, seed, base,
+                        n_jobs=n_jobs, cache=True)
 
 
 def summarise_performance(per_repeat: pd.DataFrame) -> pd.DataFrame:
     """Mean and standard deviation over repeats: the ``h2sea_performance.csv`` contract
-    (plus the alternative metrics ``auc_ovo, gmean_macro``)."""
+    (plus the alternative metrics ``auc_ovo, gmean_macro``).
+
+    Parameters
+    ----------
+    per_repeat : DataFrame
+        :func:`run_protocol` output.
+
+    Returns
+    -------
+    DataFrame
+        ``PERFORMANCE_COLUMNS`` + ``auc_ovo, gmean_macro``.
+    """
     g = per_repeat.groupby(["task", "method"], sort=False)
     mean = g[[*METRICS, "auc_ovo", "gmean_macro"]].mean()
     std = g[list(METRICS)].std(ddof=1).add_suffix("_std")
@@ -257,9 +744,18 @@ def paired_tests(per_repeat: pd.DataFrame, reference: str = "H2SEA",
     Pairs are the repeats (same split). Reports the mean difference, the paired
     t-test p-value and the Wilcoxon signed-rank p-value (NaN when all
     differences are 0 or fewer than 2 repeats).
-    """
-    from scipy import stats
 
+    Parameters
+    ----------
+    per_repeat : DataFrame
+    reference : str
+    metrics : sequence of str
+
+    Returns
+    -------
+    DataFrame
+        ``task, baseline, metric, repeats, mean_diff, t_pvalue, wilcoxon_pvalue``.
+    """
     rows = []
     ref = per_repeat[per_repeat["method"] == reference]
     if ref.empty:
@@ -280,20 +776,3 @@ def paired_tests(per_repeat: pd.DataFrame, reference: str = "H2SEA",
                          "mean_diff": float(d.mean()) if len(d) else np.nan,
                          "t_pvalue": t_p, "wilcoxon_pvalue": w_p})
     return pd.DataFrame(rows)
-
-
-# --------------------------------------------------------------------------- Table 4
-
-
-# --------------------------------------------------------------------------- Table 5
-
-
-# --------------------------------------------------------------------------- RQ 4
-
-
-# --------------------------------------------------------------------------- chapter helpers
-
-
-# --------------------------------------------------------------------------- plots
-
-

@@ -558,7 +558,7 @@ def build_social_world(config: SocialConfig | None = None, seed: int = 0) -> Soc
 
 
 def _quiet(n_users: int) -> bool | None:
-    """tqdm's ``disable``: bars only for large worlds, on a terminal, never on CI."""
+    """The ``disable`` argument of tqdm: bars only for large worlds, on a terminal, never on CI."""
     return True if os.environ.get("CI") or n_users < 500_000 else None
 
 

@@ -15,20 +15,27 @@ Examples
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ... import io
-from ..models import METHODS
+from .. import analyses, protocol
+from ..features import price_features
+from ..models import METHODS, NEURAL
 from ..protocol import METRICS, TASKS, run_protocol
+from ..sources import Sources
 
 __all__ = [
     "compare_with_paper",
     "performance_cached",
+    "chapter03_jobs",
+    "min_gmean_by_repeat",
+    "min_gmean_per_repeat",
+    "table3_statements",
+    "readings_markdown",
+    "rent_nearest_anywhere",
     "table3_verdict",
     "plot_architecture",
     "plot_training_curves",
@@ -36,6 +43,9 @@ __all__ = [
     "plot_sensitivity",
     "family_ranks",
     "table4_verdict",
+    "table4_statements",
+    "chapter05_jobs",
+    "table5_statements",
     "plot_family_heatmap",
     "table5_side_by_side",
     "plot_change_ratios",
@@ -53,25 +63,259 @@ def compare_with_paper(ours: pd.DataFrame, paper: pd.DataFrame, keys: Sequence[s
     return m[cols]
 
 
-def performance_cached(X: pd.DataFrame, y: pd.DataFrame, key: Mapping[str, Any],
+def performance_cached(X: pd.DataFrame, y: pd.DataFrame, key: Mapping[str, Any] | None,
                        methods: Sequence[str], grids, repeats: int, seed: int,
-                       base_params=None) -> pd.DataFrame:
-    """:func:`run_protocol` through ``homelib.io.cached`` (``key`` names the data set).
+                       base_params=None, n_jobs: int = 1) -> pd.DataFrame:
+    """:func:`~homelib.h2sea.protocol.run_protocol` with every fit cached.
 
-    The cache key also holds a hash of ``X`` and ``y`` (values, columns, dtypes), so that two
-    data sets under the same ``key`` (a simulated world and a table read through chapter
-    03's ``data`` parameter) never share a result.
+    Parameters
+    ----------
+    X, y : DataFrame
+    key : mapping or None
+        Unused (kept for callers): fits are cached by the data's content.
+    methods, grids, repeats, seed, base_params
+        As in ``run_protocol``.
+    n_jobs : int
+        Worker processes.
+
+    Returns
+    -------
+    DataFrame
+        Per-repeat results.
     """
+    return run_protocol(X, y, methods, grids, repeats, seed, base_params, n_jobs=n_jobs, cache=True)
 
-    digest = hashlib.sha256()
-    for d in (X, y):
-        digest.update(pd.util.hash_pandas_object(d, index=True).to_numpy().tobytes())
-        digest.update(repr([(str(c), str(d[c].dtype)) for c in d.columns]).encode())
-    data_hash = digest.hexdigest()[:16]
-    params = {"key": dict(key), "methods": list(methods), "grids": grids, "repeats": repeats,
-              "seed": seed, "base": base_params, "tasks": list(y.columns), "v": 2, "data": data_hash}
-    return io.cached("h2sea_protocol", params,
-                     lambda: run_protocol(X, y, methods, grids, repeats, seed, base_params))
+
+def chapter03_jobs(X: pd.DataFrame, y: pd.DataFrame, X_rent: pd.DataFrame, methods: Sequence[str],
+                   grid_profile: str, repeats: int, seed: int, max_epochs: int,
+                   dropout_values: Sequence[float], lambda_values: Sequence[float],
+                   sensitivity_repeats: int) -> list[dict[str, Any]]:
+    """Every fit chapter 03 shows, as one list of jobs for ``protocol.run_jobs``.
+
+    Table 3 (``repeats`` splits, grid search), the training curves, the
+    dropout and task-weight sensitivity and the readings (all on
+    ``sensitivity_repeats`` splits); identical fits appear once.
+
+    Parameters
+    ----------
+    X, y : DataFrame
+    X_rent : DataFrame
+        ``X`` with the paper-text rent fallback (:func:`rent_nearest_anywhere`).
+    methods : sequence of str
+    grid_profile : {"full", "ci"}
+    repeats, seed, max_epochs : int
+    dropout_values, lambda_values : sequences of float
+    sensitivity_repeats : int
+
+    Returns
+    -------
+    list of dict
+    """
+    base = {"max_epochs": max_epochs}
+    nn = {m: dict(base) for m in NEURAL}
+    focus = "personal_income" if "personal_income" in y.columns else y.columns[0]
+    lam, lam_labels = analyses.lambda_settings(list(y.columns), focus, lambda_values)
+    jobs = protocol.protocol_jobs(y, methods, protocol.default_grids(grid_profile), repeats, seed, nn)[0]
+    parts = protocol.stratified_split(y, seed=seed)
+    jobs += [{"method": m, "params": dict(base), "parts": parts, "seed": seed}
+             for m in NEURAL if m in methods]
+    for settings, labels, method, Xj in (
+            ([{"dropout": d} for d in dropout_values], [f"d={d}" for d in dropout_values], "H2SEA", None),
+            (lam, lam_labels, "H2SEA", None),
+            (list(analyses.READINGS.values()), list(analyses.READINGS), "H2SEA", None),
+            ([{}], ["rent"], "H2SEA", X_rent),
+            (list(analyses.LR_READINGS.values()), list(analyses.LR_READINGS), "LR", None)):
+        jobs += analyses.settings_jobs(y, settings, labels, base if method in NEURAL else None,
+                                       sensitivity_repeats, seed, method, X=Xj)[0]
+    return jobs
+
+
+def min_gmean_by_repeat(per_repeat: pd.DataFrame) -> pd.DataFrame:
+    """The smallest test G-Mean over the repeats, per method and task, and how many
+    repeats had a G-Mean of 0 (a class never predicted).
+
+    Parameters
+    ----------
+    per_repeat : DataFrame
+        ``run_protocol`` output.
+
+    Returns
+    -------
+    DataFrame
+        ``method, task, gmean_min, zero_gmean_repeats, repeats``.
+
+    Examples
+    --------
+    >>> per = pd.DataFrame({"method": "H2SEA", "task": "education", "repeat": [0, 1],
+    ...                     "gmean": [0.0, 0.4]})
+    >>> r = min_gmean_by_repeat(per).iloc[0]
+    >>> float(r["gmean_min"]), int(r["zero_gmean_repeats"])
+    (0.0, 1)
+    """
+    g = per_repeat.groupby(["method", "task"], sort=False)["gmean"]
+    zero = per_repeat.assign(z=per_repeat["gmean"] <= 0).groupby(["method", "task"], sort=False)["z"].sum()
+    out = pd.DataFrame({"gmean_min": g.min(), "zero_gmean_repeats": zero.astype(int),
+                        "repeats": g.size()}).reset_index()
+    return out
+
+
+def min_gmean_per_repeat(per_repeat: pd.DataFrame, methods: Sequence[str] | None = None) -> pd.DataFrame:
+    """The smallest test G-Mean over the tasks, per repeat (rows) and method (columns).
+
+    A value above 0 means that the method predicted every class of every task
+    on that repeat's test split.
+
+    Parameters
+    ----------
+    per_repeat : DataFrame
+        ``run_protocol`` output (``method, task, repeat, gmean``).
+    methods : sequence of str, optional
+        Columns, in this order (default: every method, in order of appearance).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``repeat``, one column per method.
+
+    Examples
+    --------
+    >>> per = pd.DataFrame({"method": "H2SEA", "task": ["a", "b", "a", "b"],
+    ...                     "repeat": [0, 0, 1, 1], "gmean": [0.5, 0.3, 0.0, 0.6]})
+    >>> min_gmean_per_repeat(per)["H2SEA"].tolist()
+    [0.3, 0.0]
+    """
+    missing = [c for c in ("method", "task", "repeat", "gmean") if c not in per_repeat.columns]
+    if missing:
+        raise KeyError(f"per_repeat lacks column(s) {missing}")
+    wide = per_repeat.pivot_table(index="repeat", columns="method", values="gmean", aggfunc="min",
+                                  sort=False)
+    order = list(dict.fromkeys(per_repeat["method"])) if methods is None else list(methods)
+    unknown = [m for m in order if m not in wide.columns]
+    if unknown:
+        raise KeyError(f"methods {unknown} are not in per_repeat")
+    return wide[order]
+
+
+def _fmt_task(t: str) -> str:
+    return t.replace("_", " ")
+
+
+def table3_statements(table: pd.DataFrame, paper: pd.DataFrame) -> dict[str, str]:
+    """Sentences about Table 3 computed from the book's and the paper's numbers.
+
+    Each value is one sentence (markdown), named by what it states, so that a
+    chapter can glue it and a claims ledger can later replace it.
+
+    Parameters
+    ----------
+    table : DataFrame
+        ``summarise_performance`` output (mean F1 per task and method).
+    paper : DataFrame
+        ``data/reference/h2sea_table3_performance.csv``.
+
+    Returns
+    -------
+    dict
+        ``beats_pop``, ``book_best``, ``paper_h2sea_margin``, ``neural_vs_boosting``.
+    """
+    tasks = [t for t in TASKS if t in set(table["task"])]
+    book = table.pivot(index="task", columns="method", values="f1").reindex(tasks)
+    pap = paper.pivot(index="task", columns="method", values="f1").reindex(tasks)
+    learned = [m for m in book.columns if m != "POP"]
+    out = {}
+    if "POP" in book.columns and learned:
+        n = int((book[learned].min(axis=1) > book["POP"]).sum())
+        out["beats_pop"] = (f"Every learned method has a higher mean macro-F1 than POP on {n} of "
+                            f"{len(tasks)} tasks.")
+    parts = []
+    for t in tasks:
+        s = book.loc[t].dropna().sort_values(ascending=False)
+        rank = (f"; H2SEA ranks {int(s.index.get_loc('H2SEA')) + 1} of {len(s)} ({s['H2SEA']:.3f})"
+                if "H2SEA" in s.index else "")
+        parts.append(f"{_fmt_task(t)}: {s.index[0]} ({s.iloc[0]:.3f}){rank}")
+    out["book_best"] = "Best mean macro-F1 in the book, per task: " + "; ".join(parts) + "."
+    if "H2SEA" in pap.columns:
+        others = pap.drop(columns=["H2SEA"])
+        margin = 100 * (pap["H2SEA"] - others.max(axis=1))
+        over_lr = 100 * (pap["H2SEA"] - pap["LR"]) if "LR" in pap.columns else None
+        lr_txt = (f", and over LR by {over_lr.min():.1f}-{over_lr.max():.1f} points"
+                  if over_lr is not None else "")
+        out["paper_h2sea_margin"] = (
+            f"In the paper's Table 3, H2SEA has the best F1 on {int((margin > 0).sum())} of "
+            f"{len(tasks)} tasks; it leads the next method by {margin.min():.1f}-{margin.max():.1f} "
+            f"F1 points{lr_txt}.")
+    neural = [m for m in NEURAL if m in book.columns]
+    trees = [m for m in ("LR", "XGBoost") if m in book.columns]
+    if neural and trees:
+        behind = [t for t in tasks if book.loc[t, neural].max() < book.loc[t, trees].max()]
+        out["neural_vs_boosting"] = (
+            f"The best neural model ({', '.join(neural)}) is behind the better of "
+            f"{' and '.join(trees)} on {len(behind)} of {len(tasks)} tasks"
+            + (f" ({', '.join(_fmt_task(t) for t in behind)})." if behind else "."))
+    return out
+
+
+def readings_markdown(summary: pd.DataFrame, book: str = "book") -> str:
+    """One line per reading: its validation macro-F1 and smallest G-Mean beside the book's.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        ``homelib.h2sea.analyses.summarise_readings`` output (one method).
+    book : str
+        Name of the book's reading.
+
+    Returns
+    -------
+    str
+        A markdown list.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"reading": ["book", "x"], "f1": [0.5, 0.45], "gmean_min": [0.4, 0.0],
+    ...                   "zero_gmean_repeats": [0.0, 2.0]})
+    >>> print(readings_markdown(s))
+    - **x**: validation macro-F1 0.450 (book 0.500, -0.050); smallest G-Mean 0.000 (book 0.400); a class never predicted in 2 repeat(s)
+    """
+    ref = summary.set_index("reading").loc[book]
+    lines = []
+    for r in summary.itertuples():
+        if r.reading == book:
+            continue
+        zero = (f"; a class never predicted in {int(r.zero_gmean_repeats)} repeat(s)"
+                if r.zero_gmean_repeats > 0 else "")
+        lines.append(f"- **{r.reading}**: validation macro-F1 {r.f1:.3f} ({book} {ref.f1:.3f}, "
+                     f"{r.f1 - ref.f1:+.3f}); smallest G-Mean {r.gmean_min:.3f} ({book} "
+                     f"{ref.gmean_min:.3f}){zero}")
+    return "\n".join(lines)
+
+
+def rent_nearest_anywhere(X: pd.DataFrame, sources: Sources) -> pd.DataFrame:
+    """``X`` with the rent features recomputed as the paper's text reads (Sec 3.2: homes
+    without a listing within 2 km use "the nearest known renting prices", at any distance)
+    instead of the book's rule (nearest within 10 km, else the city's mean listed rent).
+
+    Parameters
+    ----------
+    X : DataFrame
+        The book's feature table (indexed by ``person_id``).
+    sources : Sources
+        The collected tables the features were built from.
+
+    Returns
+    -------
+    DataFrame
+        Same index and columns as ``X``.
+    """
+    homes = sources.homes.set_index("person_id").reindex(X.index)
+    city_rent = sources.rent.groupby("city").price.mean()
+    rp = price_features(homes.lat.to_numpy(), homes.lon.to_numpy(), homes.city.to_numpy(),
+                        sources.rent, city_rent, "rp", fallback_km=np.inf)
+    rp.index = X.index
+    out = X.copy()
+    out[rp.columns] = rp
+    return out
+
 
 
 def table3_verdict(table: pd.DataFrame, paper: pd.DataFrame) -> pd.DataFrame:
@@ -132,22 +376,30 @@ def plot_architecture(ax=None, n_tasks: int = 4):
     return ax.figure
 
 
-def plot_training_curves(histories: Mapping[str, pd.DataFrame], ax=None):
-    """Training and validation loss per epoch, one line pair per model."""
+def plot_training_curves(histories: Mapping[str, pd.DataFrame]):
+    """Loss (left) and validation macro-F1 (right) per epoch, one colour per model; dots
+    mark the epoch with the lowest validation loss (left) and the epoch kept (right: the
+    best mean validation macro-F1)."""
     import matplotlib.pyplot as plt
 
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4))
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4))
     for i, (name, h) in enumerate(histories.items()):
         c = f"C{i}"
         ax.plot(h["epoch"], h["train_loss"], color=c, ls="--", label=f"{name} train")
         ax.plot(h["epoch"], h["val_loss"], color=c, label=f"{name} validation")
-        best = h["val_loss"].idxmin()
-        ax.scatter([h.loc[best, "epoch"]], [h.loc[best, "val_loss"]], color=c, zorder=3)
+        lo = h["val_loss"].idxmin()
+        ax.scatter([h.loc[lo, "epoch"]], [h.loc[lo, "val_loss"]], color=c, zorder=3)
+        ax2.plot(h["epoch"], h["val_f1"], color=c, label=name)
+        best = h["val_f1"].idxmax()
+        ax2.scatter([h.loc[best, "epoch"]], [h.loc[best, "val_f1"]], color=c, zorder=3)
     ax.set_xlabel("epoch")
-    ax.set_ylabel("loss (Eq 11, weighted)")
+    ax.set_ylabel("loss (Eq 11, with the L2 term)")
     ax.legend(fontsize=7)
-    return ax.figure
+    ax2.set_xlabel("epoch")
+    ax2.set_ylabel("validation macro-F1 (mean over tasks)")
+    ax2.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
 
 
 def plot_method_bars(table: pd.DataFrame, metric: str = "f1", paper: pd.DataFrame | None = None):
@@ -209,6 +461,121 @@ def table4_verdict(top: pd.DataFrame, paper: pd.DataFrame) -> pd.DataFrame:
     })
     out["shared_top"] = [len(book.get(t, set()) & pap.get(t, set())) for t in out.index]
     return out.reindex([t for t in TASKS if t in out.index])
+
+
+def table4_statements(importance: pd.DataFrame, top: pd.DataFrame, paper: pd.DataFrame,
+                      anchor: str = "Average housing price") -> dict[str, str]:
+    """Sentences about Table 4 computed from the book's and the paper's rankings.
+
+    Parameters
+    ----------
+    importance : DataFrame
+        ``feature_family_importance`` output (all families).
+    top : DataFrame
+        ``top_features`` output.
+    paper : DataFrame
+        ``data/reference/h2sea_table4_top_features.csv``.
+    anchor : str
+        The family the others are compared with.
+
+    Returns
+    -------
+    dict
+        ``first_match``, ``shared_top`` and ``above_anchor`` sentences.
+    """
+    v = table4_verdict(top, paper)
+    out = {"first_match": (f"The book's best single family is the paper's on "
+                           f"{int((v.book_first == v.paper_first).sum())} of {len(v)} tasks."),
+           "shared_top": (f"The two top-{int(top['rank'].max())} lists share "
+                          f"{', '.join(f'{_fmt_task(t)} {n}' for t, n in v.shared_top.items())} "
+                          "families.")}
+    ranks = family_ranks(importance)
+    if anchor in ranks.index:
+        above = ranks.index[(ranks.lt(ranks.loc[anchor], axis=1)).all(axis=1)].tolist()
+        out["above_anchor"] = (f"Families ranked above {anchor.lower()} on every task: "
+                               f"{', '.join(above) if above else 'none'}.")
+    return out
+
+
+def chapter05_jobs(X: pd.DataFrame, y: pd.DataFrame, is_city: pd.Series, grid: Mapping[str, Any],
+                   base: Mapping[str, Any], repeats: int, seed: int,
+                   families: Mapping[str, Sequence[str]], rank_repeats: int) -> list[dict[str, Any]]:
+    """Every fit chapter 05 shows (Table 5's retuning per subset and the single-family ranks
+    per subset) as one list of jobs for ``protocol.run_jobs``.
+
+    Parameters
+    ----------
+    X, y : DataFrame
+    is_city : Series
+    grid, base : mapping
+        H2SEA's grid and shared parameters.
+    repeats, seed : int
+    families : mapping
+    rank_repeats : int
+
+    Returns
+    -------
+    list of dict
+    """
+    masks = {"city+village": np.ones(len(X), bool), "city-only": is_city.to_numpy(bool),
+             "village-only": ~is_city.to_numpy(bool)}
+    jobs = []
+    for keep in masks.values():
+        Xs, ys = (X, y) if keep.all() else (X[keep], y[keep])
+        sub = protocol.protocol_jobs(ys, ["H2SEA"], {"H2SEA": dict(grid)}, repeats, seed,
+                                     {"H2SEA": dict(base)})[0]
+        jobs += [{**j, "X": Xs, "y": ys} for j in sub]
+        if families:
+            jobs += analyses.family_jobs(Xs, ys, families, "H2SEA", base, rank_repeats, seed)[0]
+    return jobs
+
+
+def table5_statements(table: pd.DataFrame, paper_wide: pd.DataFrame, coverage: pd.DataFrame,
+                      ranks: pd.DataFrame) -> dict[str, str]:
+    """Sentences about Table 5 and its explanation, computed from the results.
+
+    Parameters
+    ----------
+    table : DataFrame
+        ``city_village`` table (``dataset, task, f1, change_ratio_pct``).
+    paper_wide : DataFrame
+        ``data/reference/h2sea_table5_city_village.csv``.
+    coverage : DataFrame
+        ``housing_coverage`` output.
+    ranks : DataFrame
+        ``subset_feature_ranks`` output.
+
+    Returns
+    -------
+    dict
+        ``coverage``, ``city_gain`` and, when ranked, ``hp_rank`` sentences.
+    """
+    cov = coverage.set_index("dataset")
+    out = {"coverage": (
+        f"Sale-listing coverage within 2 km is {cov.loc['city-only', 'coverage_pct']:.0f}% for city "
+        f"people and {cov.loc['village-only', 'coverage_pct']:.0f}% for villagers (the paper: "
+        f"{cov.loc['city-only', 'paper_pct']:.0f}% and {cov.loc['village-only', 'paper_pct']:.0f}%).")}
+    book = table.set_index(["dataset", "task"])["change_ratio_pct"]
+    pap = paper_wide.melt(id_vars="dataset", var_name="task", value_name="r").set_index(["dataset", "task"])["r"]
+    parts = []
+    for d in ("city-only", "village-only"):
+        if d not in book.index.get_level_values(0):
+            continue
+        b, p = book.loc[d], pap.loc[d].reindex(book.loc[d].index)
+        parts.append(f"{d}: above 100% on {int((b > 100).sum())} of {len(b)} tasks in the book and "
+                     f"{int((p > 100).sum())} of {int(p.notna().sum())} in the paper")
+    out["city_gain"] = "F1 change ratio " + "; ".join(parts) + "."
+    for fam in ("Housing price", "Average housing price"):
+        r = ranks[ranks.feature == fam].pivot(index="task", columns="dataset", values="rank")
+        if {"city-only", "village-only"} <= set(r.columns):
+            better = int((r["city-only"] < r["village-only"]).sum())
+            worse = int((r["city-only"] > r["village-only"]).sum())
+            out.setdefault("hp_rank", "")
+            out["hp_rank"] += (f"{fam} ranks better among city people than among villagers on "
+                               f"{better} of {len(r)} tasks (worse on {worse}). ")
+    if "hp_rank" in out:
+        out["hp_rank"] = out["hp_rank"].strip()
+    return out
 
 
 def plot_family_heatmap(importance: pd.DataFrame, families: Sequence[str]):
