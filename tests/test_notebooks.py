@@ -88,6 +88,8 @@ CONTRACTS = {
     "exposure_cases.csv": ("09_exposure", ["user", "category", "cluster_confidence",
                                            "error_distance_km", "pct_friends_with_attributes",
                                            "exposure_probability", "risk_level"]),
+    "claims.csv": ("10_claims", ["paper", "claim_id", "section", "claim", "scope", "verdict",
+                                 "effect", "ci_low", "ci_high", "n_worlds", "chapter"]),
 }
 
 
@@ -111,3 +113,25 @@ def test_result_contracts_after_ci_run():
         assert len(df) > 0, name
         checked += 1
     assert checked == sum(nb in NOTEBOOKS for nb, _ in CONTRACTS.values())
+
+
+def test_claims_ledger_after_ci_run():
+    """Run after the smoke run: claims.csv has exactly its contract's columns, every claim of
+    data/reference/claims.csv once, a known verdict, and an interval around every effect
+    from at least 3 worlds (the ci profile runs 3 worlds too)."""
+    import numpy as np
+    import pandas as pd
+
+    from homelib.claims import engine
+
+    led = pd.read_csv(io.results_dir() / "claims.csv")
+    assert list(led.columns) == engine.LEDGER_COLUMNS
+    assert led["claim_id"].tolist() == engine.load_claims()["claim_id"].tolist()
+    assert set(led["verdict"]) <= set(engine.VERDICTS)
+    tested = led[led["verdict"] != "not testable"]
+    assert (tested["n_worlds"] >= 3).mean() > 0.9, tested.loc[tested.n_worlds < 3, "claim_id"]
+    ok = tested["ci_low"].notna()
+    assert (tested.loc[ok, "ci_low"] <= tested.loc[ok, "effect"] + 1e-12).all()
+    assert (tested.loc[ok, "effect"] <= tested.loc[ok, "ci_high"] + 1e-12).all()
+    decided = tested["verdict"].isin(["holds", "does not hold"])
+    assert (np.sign(tested.loc[decided, "ci_low"]) == np.sign(tested.loc[decided, "ci_high"])).all()
