@@ -1,6 +1,7 @@
 # Two commands do everything on a fresh machine:
 #   make book   environment + execute notebooks (PROFILE=full, or PROFILE=ci) + build _build/html
 #   make test   environment + the test suite
+#   make browser-test   the built book in Chromium, offline (after make book)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -10,7 +11,7 @@ FORCE ?= 0
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: book test env lint strip bench clean run api
+.PHONY: book test browser-test env lint strip bench clean run api mutate
 
 env: $(STAMP)
 
@@ -31,6 +32,17 @@ book: run
 test: env
 	$(BIN)/python -m pytest
 
+# Every page of _build/html in the distribution's Chromium with no network (tests/browser;
+# screenshots in _build/screenshots). Playwright drives /usr/bin/chromium: it downloads no
+# browser of its own.
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+browser-test: env
+	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+	@test -f _build/html/index.html || { echo "no _build/html: run make book first"; exit 1; }
+	HOMELIB_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest tests/browser
+
 lint: env
 	$(BIN)/ruff check .
 
@@ -46,5 +58,9 @@ api: env
 bench: env
 	@for b in tests/benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
+# Mutation testing of the equation modules ([tool.mutmut] in pyproject.toml); slow, not in CI.
+mutate: env
+	$(BIN)/mutmut run; $(BIN)/mutmut results
+
 clean:
-	rm -rf _build data/cache data/results book/[0-9][0-9]_*.ipynb book/.[0-9][0-9]_*.ipynb book/status.md .pytest_cache
+	rm -rf _build data/cache data/results book/[0-9][0-9]_*.ipynb book/.[0-9][0-9]_*.ipynb book/status.md .pytest_cache mutants

@@ -428,7 +428,7 @@ def test_min_group_size_drops_are_counted():
     g = _groups_synthetic(n=100)
     g.loc[:9, "n_users"] = 3
     m = exp_models.fit_exposure_model(g, n_estimators=5, min_group_size=10)
-    assert (m.n_rows, m.n_rows_dropped) == (90, 10)
+    assert (m.n_rows_, m.n_rows_dropped_) == (90, 10)
     with pytest.raises(ValueError, match="min_group_size"):
         exp_models.fit_exposure_model(g, min_group_size=1000)
 
@@ -440,6 +440,30 @@ def test_unknown_feature_or_category():
     bad = g.assign(category="HT+XX")
     with pytest.raises(ValueError, match="category"):
         exp_models.fit_exposure_model(bad)
+
+
+def test_exposure_model_is_a_sklearn_estimator():
+    from sklearn.base import clone
+    from sklearn.ensemble import RandomForestRegressor
+    from sklearn.model_selection import KFold
+
+    g = _groups_synthetic(n=200)
+    m = exp_models.ExposureModel(n_estimators=7, seed=4)
+    c = clone(m).set_params(kind="linear")
+    assert c.get_params()["kind"] == "linear" and m.get_params()["kind"] == "rdf"
+    with pytest.raises(Exception, match="not fitted"):
+        m.predict(g)
+    # the cross-validation equals a hand-written KFold loop over the same forests
+    res = exp_models.cross_validate_exposure(g, folds=4, n_estimators=7, seed=4, min_group_size=1)
+    x, y = exp_models.design_matrix(g), g["ep"].to_numpy()
+    pred = np.empty_like(y)
+    for tr, te in KFold(4, shuffle=True, random_state=4).split(x):
+        rf = RandomForestRegressor(n_estimators=7, max_features=0.5, max_samples=0.5, random_state=4)
+        pred[te] = np.clip(rf.fit(x[tr], y[tr]).predict(x[te]), 0, 1)
+    assert res["mae"] == pytest.approx(np.abs(pred - y).mean(), abs=1e-12)
+    fitted = exp_models.fit_exposure_model(g, n_estimators=7, seed=4, min_group_size=1)
+    assert [n for n, _ in fitted.pipeline_.steps] == ["design", "regressor"]
+    assert fitted.ks_ == tuple(sorted(g["k_km"].unique()))
 
 
 def test_models_are_seeded():

@@ -99,8 +99,9 @@ class ExposureEstimator:
     Attributes
     ----------
     world : SocialWorld
-    pfli_model : PFLIModel
-        Anything with ``score(world, users, *, hide) -> (n, n_places)``.
+    pfli_model : PFLIModel or PFLI
+        A fitted :class:`homelib.pfli.model.PFLI` estimator (its ``model_`` is
+        used) or anything with ``score(world, users, *, hide) -> (n, n_places)``.
     clusters : (n_places,) int array
         Location clusters used by the cluster selector (Eq 9).
     model : ExposureModel
@@ -133,7 +134,7 @@ def exposure_features(
     """
     ids = _user_ids(world, users)
     h = parse_hide(hide)
-    scores = pfli_model.score(world, ids, hide=h)
+    scores = _scorer(pfli_model).score(world, ids, hide=h)
     if scores.shape[0] != ids.size:
         raise ValueError(f"pfli_model.score returned {scores.shape[0]} rows for {ids.size} users")
     return pd.DataFrame(
@@ -144,6 +145,11 @@ def exposure_features(
             "cluster_confidence": cluster_confidence(scores, np.asarray(clusters)),
         }
     )
+
+
+def _scorer(pfli_model: Any) -> Any:
+    """The object with ``score``: a fitted PFLI estimator's ``model_``, else the model itself."""
+    return getattr(pfli_model, "model_", pfli_model)
 
 
 def _model_for_world(pfli_model: Any, world: Any) -> Any:

@@ -2,7 +2,10 @@
 
 A random forest ("RDF") and a linear regression of the group EP on
 ``(K, category, % friends with attributes, cluster confidence)``, scored by
-cross-validated MAE and RMSE, and the leave-one-feature-out forests.
+cross-validated MAE and RMSE, and the leave-one-feature-out forests. The
+models are scikit-learn estimators (:class:`ExposureModel`, a pipeline
+``ExposureDesign -> regressor``); the cross-validation is
+``cross_val_predict`` over ``KFold`` (``GroupKFold`` with ``by_group``).
 
 Examples
 --------
@@ -16,18 +19,25 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
+from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin
+from sklearn.ensemble import RandomForestRegressor
+from sklearn.linear_model import LinearRegression
+from sklearn.model_selection import GroupKFold, KFold, cross_val_predict
+from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_is_fitted
 
 from .features import ALL_CATEGORIES, EXPOSURE_FEATURES, FEATURE_LABELS
 
 __all__ = [
     "design_matrix",
+    "ExposureDesign",
     "ExposureModel",
+    "make_exposure_pipeline",
     "fit_exposure_model",
     "cross_validate_exposure",
     "evaluate_exposure_models",
@@ -79,9 +89,6 @@ def design_matrix(frame: pd.DataFrame, features: Iterable[str] = EXPOSURE_FEATUR
 def _make_regressor(kind: str, seed: int, n_estimators: int, n_jobs: int,
                     min_samples_leaf: int, max_features: float = 1.0,
                     max_samples: float | None = None) -> Any:
-    from sklearn.ensemble import RandomForestRegressor
-    from sklearn.linear_model import LinearRegression
-
     if kind == "rdf":
         return RandomForestRegressor(
             n_estimators=n_estimators,
@@ -108,37 +115,175 @@ def _kept(groups: pd.DataFrame, min_group_size: int) -> tuple[pd.DataFrame, int]
     return groups[keep].reset_index(drop=True), int((~keep).sum())
 
 
-@dataclass
-class ExposureModel:
-    """A fitted exposure model: EP@K from the exposure features.
+class ExposureDesign(TransformerMixin, BaseEstimator):
+    """The exposure features of a frame as a numeric matrix (:func:`design_matrix`), as a
+    scikit-learn transformer (the first step of :func:`make_exposure_pipeline`).
+
+    Parameters
+    ----------
+    features : sequence of str
+        Subset of :data:`EXPOSURE_FEATURES`.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"k_km": [20.0], "category": ["WE"],
+    ...                   "pct_friends_with_attributes": [0.0], "cluster_confidence": [0.4]})
+    >>> ExposureDesign(("error_distance", "cluster_confidence")).fit_transform(f).tolist()
+    [[20.0, 0.4]]
+    """
+
+    def __init__(self, features: Sequence[str] = EXPOSURE_FEATURES):
+        self.features = features
+
+    def fit(self, X: pd.DataFrame, y=None) -> ExposureDesign:
+        """Check the features (nothing is learned).
+
+        Parameters
+        ----------
+        X : DataFrame
+        y : ignored
+
+        Returns
+        -------
+        ExposureDesign
+        """
+        self.features_ = _check_features(self.features)
+        return self
+
+    def transform(self, X: pd.DataFrame) -> NDArray:
+        """:func:`design_matrix` of ``X``.
+
+        Parameters
+        ----------
+        X : DataFrame
+
+        Returns
+        -------
+        ndarray
+        """
+        check_is_fitted(self, "features_")
+        return design_matrix(X, self.features_)
+
+
+class ExposureModel(RegressorMixin, BaseEstimator):
+    """The RDF (random forest) or linear exposure model (PFLI Sec 8.2), a scikit-learn estimator.
+
+    ``fit(X, y)`` takes a frame with the exposure features (``k_km, category,
+    pct_friends_with_attributes, cluster_confidence``) and the group EPs
+    (default: ``X["ep"]``); ``predict`` gives EP@K clipped to [0, 1]. The
+    fitted ``pipeline_`` is ``ExposureDesign -> regressor`` (see
+    :func:`make_exposure_pipeline`); ``clone``, ``get_params``, ``set_params``
+    and ``cross_val_predict`` work.
+
+    Parameters
+    ----------
+    kind : {"rdf", "linear"}
+    features : sequence of str
+        Subset of :data:`EXPOSURE_FEATURES`.
+    n_estimators, min_samples_leaf, n_jobs : int
+        Random forest settings.
+    max_features, max_samples : float
+        Share of the design columns tried at each split and share of the rows
+        drawn for each tree.
+    seed : int
+        Random state of the forest.
 
     Attributes
     ----------
-    kind : {"rdf", "linear"}
-    features : tuple of str
-        Subset of :data:`EXPOSURE_FEATURES` used.
-    regressor : sklearn estimator
-    n_rows, n_rows_dropped : int
-        Group x K rows used, and rows left out for having fewer than
-        ``min_group_size`` users.
-    min_group_size : int
-    ks : tuple of float
+    pipeline_ : sklearn.pipeline.Pipeline
+    features_ : tuple of str
+    ks_ : tuple of float
         The K grid the model was trained on.
+    n_rows_ : int
+        Rows (group x K) fitted. :func:`fit_exposure_model` also sets
+        ``n_rows_dropped_`` and ``min_group_size_``.
+
+    Examples
+    --------
+    >>> from sklearn.base import clone
+    >>> g = pd.DataFrame({"k_km": [10.0, 50.0, 10.0, 50.0], "category": ["HT", "HT", "F", "F"],
+    ...                   "pct_friends_with_attributes": [20.0, 20.0, 80.0, 80.0],
+    ...                   "cluster_confidence": [0.5, 0.5, 0.9, 0.9], "ep": [0.2, 0.6, 0.5, 0.9]})
+    >>> m = ExposureModel(kind="linear").fit(g)
+    >>> m.predict(g).round(2).tolist(), clone(m).get_params()["kind"]
+    ([0.2, 0.6, 0.5, 0.9], 'linear')
     """
 
-    kind: str
-    features: tuple[str, ...]
-    regressor: Any
-    n_rows: int
-    n_rows_dropped: int
-    min_group_size: int
-    ks: tuple[float, ...] = field(default_factory=tuple)
+    def __init__(self, kind: str = "rdf", features: Sequence[str] = EXPOSURE_FEATURES,
+                 n_estimators: int = 50, min_samples_leaf: int = 1, max_features: float = 0.5,
+                 max_samples: float | None = 0.5, n_jobs: int = 1, seed: int = 0):
+        self.kind = kind
+        self.features = features
+        self.n_estimators = n_estimators
+        self.min_samples_leaf = min_samples_leaf
+        self.max_features = max_features
+        self.max_samples = max_samples
+        self.n_jobs = n_jobs
+        self.seed = seed
 
-    def predict(self, frame: pd.DataFrame) -> NDArray[np.float64]:
+    def fit(self, X: pd.DataFrame, y: ArrayLike | None = None) -> ExposureModel:
+        """Fit the pipeline on the rows of ``X`` (EP from ``y`` or ``X["ep"]``).
+
+        Parameters
+        ----------
+        X : DataFrame
+        y : array of float, optional
+
+        Returns
+        -------
+        ExposureModel
+        """
+        self.features_ = _check_features(self.features)
+        y = X["ep"].to_numpy(float) if y is None else np.asarray(y, dtype=float)
+        self.pipeline_ = make_exposure_pipeline(
+            self.kind, self.features_, seed=self.seed, n_estimators=self.n_estimators,
+            min_samples_leaf=self.min_samples_leaf, max_features=self.max_features,
+            max_samples=self.max_samples, n_jobs=self.n_jobs,
+        ).fit(X, y)
+        self.ks_ = tuple(sorted(float(k) for k in pd.unique(X["k_km"])))
+        self.n_rows_ = len(X)
+        return self
+
+    def predict(self, X: pd.DataFrame) -> NDArray[np.float64]:
         """EP for rows with ``k_km, category, pct_friends_with_attributes,
-        cluster_confidence``, clipped to [0, 1]."""
-        x = design_matrix(frame, self.features)
-        return np.clip(self.regressor.predict(x), 0.0, 1.0)
+        cluster_confidence``, clipped to [0, 1].
+
+        Parameters
+        ----------
+        X : DataFrame
+
+        Returns
+        -------
+        ndarray of float
+        """
+        check_is_fitted(self, "pipeline_")
+        return np.clip(self.pipeline_.predict(X), 0.0, 1.0)
+
+
+def make_exposure_pipeline(kind: str = "rdf", features: Iterable[str] = EXPOSURE_FEATURES, *,
+                           seed: int = 0, n_estimators: int = 50, min_samples_leaf: int = 1,
+                           max_features: float = 0.5, max_samples: float | None = 0.5,
+                           n_jobs: int = 1) -> Pipeline:
+    """``ExposureDesign(features) -> RandomForestRegressor | LinearRegression`` (unfitted).
+
+    Parameters
+    ----------
+    kind : {"rdf", "linear"}
+    features : subset of :data:`EXPOSURE_FEATURES`
+    seed, n_estimators, min_samples_leaf, max_features, max_samples, n_jobs
+        As :class:`ExposureModel`.
+
+    Returns
+    -------
+    sklearn.pipeline.Pipeline
+
+    Examples
+    --------
+    >>> [name for name, _ in make_exposure_pipeline("linear").steps]
+    ['design', 'regressor']
+    """
+    reg = _make_regressor(kind, seed, n_estimators, n_jobs, min_samples_leaf, max_features, max_samples)
+    return Pipeline([("design", ExposureDesign(_check_features(features))), ("regressor", reg)])
 
 
 def fit_exposure_model(
@@ -163,7 +308,7 @@ def fit_exposure_model(
     kind : {"rdf", "linear"}
     features : subset of :data:`EXPOSURE_FEATURES`
     min_group_size : int
-        Groups with fewer users are left out (counted in ``n_rows_dropped``).
+        Groups with fewer users are left out (counted in ``n_rows_dropped_``).
     n_estimators, min_samples_leaf, n_jobs : int
         Random forest settings.
     max_features, max_samples : float
@@ -171,14 +316,31 @@ def fit_exposure_model(
         drawn for each tree (a faster forest of the same accuracy here).
     seed : int
         Random state of the forest.
+
+    Returns
+    -------
+    ExposureModel
+        Fitted, with ``n_rows_``, ``n_rows_dropped_`` and ``min_group_size_``.
+
+    Examples
+    --------
+    >>> g = pd.DataFrame({"k_km": [10.0, 50.0, 10.0], "category": ["HT", "HT", "F"],
+    ...                   "pct_friends_with_attributes": [20.0, 20.0, 80.0],
+    ...                   "cluster_confidence": [0.5, 0.5, 0.9], "ep": [0.2, 0.6, 0.5],
+    ...                   "n_users": [12, 12, 3]})
+    >>> m = fit_exposure_model(g, kind="linear")
+    >>> m.n_rows_, m.n_rows_dropped_
+    (2, 1)
     """
     feats = _check_features(features)
     kept, dropped = _kept(groups, min_group_size)
-    reg = _make_regressor(kind, seed, n_estimators, n_jobs, min_samples_leaf,
-                          max_features, max_samples)
-    reg.fit(design_matrix(kept, feats), kept["ep"].to_numpy(float))
-    ks = tuple(sorted(float(k) for k in kept["k_km"].unique()))
-    return ExposureModel(kind, feats, reg, len(kept), dropped, min_group_size, ks)
+    model = ExposureModel(kind=kind, features=feats, n_estimators=n_estimators,
+                          min_samples_leaf=min_samples_leaf, max_features=max_features,
+                          max_samples=max_samples, n_jobs=n_jobs, seed=seed)
+    model.fit(kept, kept["ep"].to_numpy(float))
+    model.n_rows_dropped_ = dropped
+    model.min_group_size_ = min_group_size
+    return model
 
 
 def cross_validate_exposure(
@@ -198,28 +360,47 @@ def cross_validate_exposure(
 ) -> dict[str, float]:
     """K-fold cross-validated MAE and RMSE of an exposure model (Table 5).
 
-    Rows (group x K) are shuffled into ``folds`` folds with ``seed``; the
-    errors of all out-of-fold predictions are pooled. With ``by_group=True``
-    all K rows of a group (``category, pct_bin, cc_bin``) fall in the same
-    fold, so a group is never predicted from its own EP at another K (a
+    ``sklearn.model_selection.cross_val_predict`` of :class:`ExposureModel`
+    over ``KFold(folds, shuffle=True, random_state=seed)`` on the rows
+    (group x K); the errors of all out-of-fold predictions are pooled. With
+    ``by_group=True`` the splitter is ``GroupKFold`` over the groups
+    (``category, pct_bin, cc_bin``), so all K rows of a group fall in the
+    same fold and a group is never predicted from its own EP at another K (a
     stricter test than the paper's, which does not say how it split).
+
+    Parameters
+    ----------
+    groups : DataFrame
+        From :func:`exposure_groups`.
+    kind, features, min_group_size, n_estimators, min_samples_leaf, max_features,
+    max_samples, n_jobs, seed
+        As :func:`fit_exposure_model`.
+    folds : int
+        At least 2.
+    by_group : bool
 
     Returns
     -------
     dict
         ``mae``, ``rmse``, ``n_rows``, ``n_rows_dropped``.
-    """
-    from sklearn.model_selection import GroupKFold, KFold
 
+    Examples
+    --------
+    >>> g = pd.DataFrame({"k_km": np.tile([10.0, 50.0], 4), "category": "HT",
+    ...                   "pct_friends_with_attributes": np.repeat([10.0, 30, 50, 70], 2),
+    ...                   "cluster_confidence": 0.5, "ep": np.tile([0.2, 0.6], 4), "n_users": 20})
+    >>> cross_validate_exposure(g, kind="linear", folds=2)["mae"] < 1e-9
+    True
+    """
     feats = _check_features(features)
     if isinstance(folds, bool) or not isinstance(folds, (int, np.integer)) or folds < 2:
         raise ValueError(f"folds = {folds!r} must be an integer of at least 2")
     kept, dropped = _kept(groups, min_group_size)
     if len(kept) < folds:
         raise ValueError(f"folds = {folds}: only {len(kept)} rows to cross-validate")
-    x = design_matrix(kept, feats)
+    design_matrix(kept, feats)  # bad input fails here, naming the field
     y = kept["ep"].to_numpy(float)
-    pred = np.empty_like(y)
+    gid = None
     if by_group:
         keys = ["category", "pct_bin", "cc_bin"]
         missing = [c for c in keys if c not in kept]
@@ -228,14 +409,13 @@ def cross_validate_exposure(
         gid = kept.groupby(keys, observed=True, sort=False).ngroup().to_numpy()
         if np.unique(gid).size < folds:
             raise ValueError(f"folds = {folds}: only {np.unique(gid).size} groups to split")
-        splits = GroupKFold(folds, shuffle=True, random_state=seed).split(x, groups=gid)
+        cv = GroupKFold(folds, shuffle=True, random_state=seed)
     else:
-        splits = KFold(folds, shuffle=True, random_state=seed).split(x)
-    for train, test in splits:
-        reg = _make_regressor(kind, seed, n_estimators, n_jobs, min_samples_leaf,
-                              max_features, max_samples)
-        reg.fit(x[train], y[train])
-        pred[test] = np.clip(reg.predict(x[test]), 0.0, 1.0)
+        cv = KFold(folds, shuffle=True, random_state=seed)
+    est = ExposureModel(kind=kind, features=feats, n_estimators=n_estimators,
+                        min_samples_leaf=min_samples_leaf, max_features=max_features,
+                        max_samples=max_samples, n_jobs=n_jobs, seed=seed)
+    pred = cross_val_predict(est, kept, y, groups=gid, cv=cv)
     err = pred - y
     return {
         "mae": float(np.abs(err).mean()),

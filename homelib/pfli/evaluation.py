@@ -21,12 +21,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
+from sklearn.model_selection import KFold
 
 from ..geo import haversine_km
 from ..metrics import acc_at_k, aed_at
 from . import baselines
-from .clusters import cluster_places, select_locations
-from .model import PFLIConfig, fit_pfli, observed_friends
+from .clusters import cluster_places
+from .model import PFLI, PFLIConfig, observed_friends
 
 __all__ = [
     "METHODS",
@@ -41,14 +42,33 @@ __all__ = [
 
 METHODS = ("Base_dist", "Base_ann", "Base_freq", "Base_freq+", "Base_knn",
            "PFLI_noclst", "PFLI_dist", "PFLI_cent", "PFLI_prob")
+"""The method columns of the paper's Tables 1-2 (PFLI_cmb is added by the tables)."""
 
 
 DEFAULT_KS = (1, 5, 10, 15, 20, 25, 30, 40, 50, 60, 80, 100, 150, 200)
+"""The ACC@K grid (km)."""
 
 
 @dataclass
 class PFLIEvaluation:
-    """Results of :func:`evaluate_pfli`."""
+    """Results of :func:`evaluate_pfli`.
+
+    Attributes
+    ----------
+    per_user : DataFrame
+        One row per (user, method): ``user_id, method, pred_lat, pred_lon,
+        error_km, has_la_friends, cluster_prob, pfli_prior, fold``.
+    aed, acc_at_k : DataFrame
+        :func:`aed_table` and :func:`acc_table` of ``per_user``.
+    models : list of PFLIModel
+        The fitted PFLI model of every fold, then (with LN users) the model
+        fitted on all LA users.
+    clusters : int array
+    ln_per_user : DataFrame or None
+    baseline_models : list of dict
+        The fitted baselines of every fold (same order as ``models``).
+    info : dict
+    """
 
     per_user: pd.DataFrame
     aed: pd.DataFrame
@@ -56,44 +76,45 @@ class PFLIEvaluation:
     models: list
     clusters: NDArray
     ln_per_user: pd.DataFrame | None = None
+    baseline_models: list = field(default_factory=list)
     info: dict = field(default_factory=dict)
 
 
-def _score_select(model, world, users, clusters, batch, selectors):
+def _score_select(pfli: PFLI, world, users, batch, selectors):
     """Score users in batches and apply the selectors; returns {selector: DataFrame}."""
     parts = {s: [] for s in selectors}
     prior = []
     for b0 in range(0, users.size, batch):
         ub = users[b0: b0 + batch]
-        sc, pr = model.score(world, ub, return_prior=True)
+        sc, pr = pfli.model_.score(world, ub, return_prior=True)
         prior.append(pr)
         for s in selectors:
-            df = select_locations(sc, world.places, clusters, s)
+            df = pfli.locate(world, ub, s, scores=sc)
             df["user_index"] += b0
             parts[s].append(df)
     out = {s: pd.concat(v, ignore_index=True) for s, v in parts.items()}
     return out, np.concatenate(prior) if prior else np.zeros(0, bool)
 
 
-def _predict_all(world, users, known, model, clusters, cfg, seed, prior_place):
-
+def _predict_all(world, users, known, pfli: PFLI, base: dict | None, cfg, prior_place):
     lat, lon = world.places["lat"].to_numpy(), world.places["lon"].to_numpy()
     truth = world.users["current_place"].to_numpy()[users]
-    sel, prior = _score_select(model, world, users, clusters, cfg.batch_size, ("noclst", "dist", "cmb"))
+    sel, prior = _score_select(pfli, world, users, cfg.batch_size, ("noclst", "dist", "cmb"))
     preds = {}
     for name, s in (("PFLI_noclst", "noclst"), ("PFLI_dist", "dist"), ("PFLI_prob", "cmb")):
         d = sel[s]
         preds[name] = (d["pred_lat"].to_numpy(), d["pred_lon"].to_numpy(), d["cluster_prob"].to_numpy())
     d = sel["cmb"]
     preds["PFLI_cent"] = (d["cent_lat"].to_numpy(), d["cent_lon"].to_numpy(), d["cluster_prob"].to_numpy())
-    base = baselines.predict_baselines(world, users, known, seed=seed)
-    for name, place in base.items():
+    for name, est in (base or {}).items():
+        place = est.predict(world, users)
         place = np.where(place >= 0, place, prior_place)
         preds[name] = (lat[place], lon[place], np.full(users.size, np.nan))
     a = observed_friends(world, users)
     has_la = np.asarray(a.multiply(known.astype(np.float32)[None, :]).sum(axis=1)).ravel() > 0
     rows = []
-    for name, (plat, plon, cp) in preds.items():
+    for name in [m for m in METHODS if m in preds]:
+        plat, plon, cp = preds[name]
         err = haversine_km(lat[truth], lon[truth], plat, plon)
         rows.append(pd.DataFrame({"user_id": users, "method": name, "pred_lat": plat, "pred_lon": plon,
                                   "error_km": err, "has_la_friends": has_la, "cluster_prob": cp,
@@ -101,56 +122,100 @@ def _predict_all(world, users, known, model, clusters, cfg, seed, prior_place):
     return pd.concat(rows, ignore_index=True)
 
 
+def _fit_fold(world, known, cfg, clusters, seed, with_baselines):
+    pfli = PFLI(config=cfg, seed=seed, clusters=clusters).fit(world, known)
+    base = None
+    if with_baselines:
+        base = {name: est.fit(world, known)
+                for name, est in baselines.make_baselines(seed=seed).items()}
+    return pfli, base
+
+
 def evaluate_pfli(world, *, config: PFLIConfig | None = None, folds: int = 5, seed: int = 0,
                   ks: ArrayLike = DEFAULT_KS, ln_users: int = 0,
-                  clusters: ArrayLike | None = None) -> PFLIEvaluation:
+                  clusters: ArrayLike | None = None, with_baselines: bool = True) -> PFLIEvaluation:
     """Cross-validated current-city prediction of LA users (Sec 7) with all methods.
 
-    The LA users are split into ``folds`` folds; for each, a model is fitted
+    The LA users are split into ``folds`` folds (``sklearn.model_selection.KFold``,
+    shuffled with ``seed``); for each, PFLI (:class:`homelib.pfli.model.PFLI`) and
+    the five baselines (:func:`homelib.pfli.baselines.make_baselines`) are fitted
     with the other folds as the only known users, so no information from a
-    test user's own city enters the matrices that predict that user. Up to
-    ``ln_users`` LN users (a seeded sample) are also scored, with a model
+    test user's own city enters what predicts that user. Up to
+    ``ln_users`` LN users (a seeded sample) are also scored, with models
     fitted on all LA users, against the kept ground truth
     (``ln_per_user``). Baselines without an answer (no LA friend, no
     attribute) predict the most common known city, as every method must
     answer for every user.
+
+    Parameters
+    ----------
+    world : SocialWorld
+    config : PFLIConfig, optional
+    folds : int
+        At least 2.
+    seed : int
+        Seed of the folds, the LN sample and the fits (fold ``f`` fits with ``seed + f``).
+    ks : array of float
+        The ACC@K grid (km).
+    ln_users : int
+    clusters : int array, optional
+        UPGMA clusters of the places (default: at ``config.cluster_km``).
+    with_baselines : bool
+        False scores PFLI only (for the chapter's reading comparisons).
+
+    Returns
+    -------
+    PFLIEvaluation
+
+    Examples
+    --------
+    >>> from homelib.pfli.world import SocialConfig, build_social_world
+    >>> w = build_social_world(SocialConfig(n_users=600, n_places=30, n_multi_orgs=3), seed=2)
+    >>> ev = evaluate_pfli(w, config=PFLIConfig(train_users=100), folds=2, ks=[10, 100],
+    ...                    with_baselines=False)
+    >>> sorted(ev.per_user.method.unique())
+    ['PFLI_cent', 'PFLI_dist', 'PFLI_noclst', 'PFLI_prob']
     """
     cfg = config or PFLIConfig()
-    if folds < 2:
-        raise ValueError(f"folds must be >= 2; got {folds}")
+    if isinstance(folds, bool) or not isinstance(folds, (int, np.integer)) or folds < 2:
+        raise ValueError(f"folds must be an integer >= 2; got {folds!r}")
     rng = np.random.default_rng(seed)
     la = world.users["current_visible"].to_numpy(bool)
     la_ids = np.flatnonzero(la)
-    fold = np.empty(la_ids.size, dtype=np.int64)
-    fold[rng.permutation(la_ids.size)] = np.arange(la_ids.size) % folds
+    if la_ids.size < folds:
+        raise ValueError(f"folds = {folds}: only {la_ids.size} LA users to split")
     if clusters is None:
         clusters = cluster_places(world.places["lat"], world.places["lon"], cfg.cluster_km)
     clusters = np.asarray(clusters)
     cur = world.users["current_place"].to_numpy()
-    parts, models = [], []
-    for f in range(folds):
-        test = la_ids[fold == f]
+    parts, models, fitted = [], [], []
+    splits = KFold(folds, shuffle=True, random_state=seed).split(la_ids)
+    for f, (_, test_pos) in enumerate(splits):
+        test = np.sort(la_ids[test_pos])
         known = la.copy()
         known[test] = False
-        model = fit_pfli(world, known=known, config=cfg, seed=seed + f)
+        pfli, base = _fit_fold(world, known, cfg, clusters, seed + f, with_baselines)
         prior_place = int(np.bincount(cur[known], minlength=world.n_places).argmax())
-        df = _predict_all(world, test, known, model, clusters, cfg, seed + f, prior_place)
+        df = _predict_all(world, test, known, pfli, base, cfg, prior_place)
         df["fold"] = f
         parts.append(df)
-        models.append(model)
+        models.append(pfli.model_)
+        fitted.append(base or {})
     per_user = pd.concat(parts, ignore_index=True)
     ln_df = None
     if ln_users > 0:
-        ln_ids = np.flatnonzero(~la)
+        ln_ids = np.flatnonzero(~la & (cur >= 0))
         ln_ids = np.sort(rng.choice(ln_ids, size=min(ln_users, ln_ids.size), replace=False))
-        model = fit_pfli(world, known=la, config=cfg, seed=seed + folds)
+        pfli, base = _fit_fold(world, la, cfg, clusters, seed + folds, with_baselines)
         prior_place = int(np.bincount(cur[la], minlength=world.n_places).argmax())
-        ln_df = _predict_all(world, ln_ids, la, model, clusters, cfg, seed + folds, prior_place)
-        models.append(model)
+        ln_df = _predict_all(world, ln_ids, la, pfli, base, cfg, prior_place)
+        models.append(pfli.model_)
+        fitted.append(base or {})
     ks = np.asarray(ks, dtype=float)
     return PFLIEvaluation(per_user=per_user, aed=aed_table(per_user), acc_at_k=acc_table(per_user, ks, cfg),
-                          models=models, clusters=clusters, ln_per_user=ln_df,
-                          info={"folds": folds, "seed": seed, "n_clusters": int(clusters.max()) + 1})
+                          models=models, clusters=clusters, ln_per_user=ln_df, baseline_models=fitted,
+                          info={"folds": folds, "seed": seed, "n_clusters": int(clusters.max()) + 1,
+                                "with_baselines": with_baselines})
 
 
 def _user_sets(per_user: pd.DataFrame):

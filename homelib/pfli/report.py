@@ -15,10 +15,15 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from ..geo import haversine_km
-from .data import SocialWorld, friend_distance_km
+from .data import SocialWorld, friend_distance_km, world_from_tables
 from .world import backstrom_p
 
 __all__ = [
+    "training_table",
+    "backstrom_table",
+    "aed_reading_table",
+    "friend_only_world",
+    "coinciding_methods",
     "plot_world",
     "map_places",
     "plot_acc_curves",
@@ -26,6 +31,187 @@ __all__ = [
     "map_errors",
     "friendship_probability_by_distance",
 ]
+
+
+def training_table(models: list) -> pd.DataFrame:
+    """The fitted PFLI weights and what the trainer did, one row per model (fold).
+
+    Parameters
+    ----------
+    models : list of PFLIModel
+        E.g. ``PFLIEvaluation.models``.
+
+    Returns
+    -------
+    DataFrame
+        ``fold, alpha_HT, alpha_WE, mu_HT, mu_WE, nu_HT, nu_WE, n_items,
+        share_close, clipped, left_out, fallback`` (``clipped``: the features
+        whose logistic coefficient was negative and became 0, with the raw
+        value; ``left_out``: features without evidence or duplicating another).
+
+    Examples
+    --------
+    >>> from homelib.pfli.model import PFLIConfig, fit_pfli
+    >>> from homelib.pfli.world import SocialConfig, build_social_world
+    >>> w = build_social_world(SocialConfig(n_users=400, n_places=30, n_multi_orgs=3), seed=1)
+    >>> list(training_table([fit_pfli(w, config=PFLIConfig(train_users=100))]).columns)[:4]
+    ['fold', 'alpha_HT', 'alpha_WE', 'mu_HT']
+    """
+    rows = []
+    for f, m in enumerate(models):
+        info = m.train_info
+        clipped, left, fallback = [], [], []
+        for key, what in (("alpha_fit", "alpha"), ("mu_nu_fit", "mu/nu")):
+            fit = info[key]
+            clipped += [f"{what}: {n} ({fit['raw_coef'][n]:.3g})" for n in fit["clipped"]]
+            left += [f"{what}: {n} ({why})" for n, why in fit["dropped"].items()]
+            if fit["fallback"]:
+                fallback.append(f"{what}: {fit['fallback']}")
+        if info.get("fallback"):
+            fallback.append(info["fallback"])
+        rows.append({"fold": f, **{f"alpha_{k}": v for k, v in m.alpha.items()},
+                     **{f"mu_{k}": v for k, v in m.mu.items()}, **{f"nu_{k}": v for k, v in m.nu.items()},
+                     "n_items": info["mu_nu_fit"]["n_items"], "share_close": info["mu_nu_fit"]["share_close"],
+                     "clipped": "; ".join(clipped), "left_out": "; ".join(left),
+                     "fallback": "; ".join(fallback)})
+    return pd.DataFrame(rows)
+
+
+def backstrom_table(baseline_models: list, reference: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Base_dist's fitted law ``p(d) = a (d + b)^-c`` per fold, beside the published one.
+
+    Parameters
+    ----------
+    baseline_models : list of dict
+        ``PFLIEvaluation.baseline_models`` (each with a fitted ``"Base_dist"``).
+    reference : DataFrame, optional
+        ``data/reference/backstrom2010_friendship_law.csv`` (``parameter, value``):
+        adds a row ``fold = "Backstrom et al. (2010)"``.
+
+    Returns
+    -------
+    DataFrame
+        ``fold, a, b_miles, c, n_friend_pairs, n_user_pairs``.
+
+    Examples
+    --------
+    >>> ref = pd.DataFrame({"parameter": ["a", "b", "c"], "value": [0.0019, 0.196, 1.05]})
+    >>> backstrom_table([], ref)[["fold", "a", "b_miles", "c"]].values.tolist()
+    [['Backstrom et al. (2010)', 0.0019, 0.196, 1.05]]
+    """
+    rows = []
+    for f, fitted in enumerate(baseline_models):
+        if "Base_dist" not in fitted:
+            continue
+        fit = fitted["Base_dist"].fit_
+        rows.append({"fold": f, "a": fit.a, "b_miles": fit.b, "c": fit.c,
+                     "n_friend_pairs": fit.n_friend_pairs, "n_user_pairs": fit.n_user_pairs})
+    if reference is not None:
+        ref = reference.set_index("parameter")["value"]
+        rows.append({"fold": "Backstrom et al. (2010)", "a": float(ref["a"]), "b_miles": float(ref["b"]),
+                     "c": float(ref["c"]), "n_friend_pairs": np.nan, "n_user_pairs": np.nan})
+    return pd.DataFrame(rows, columns=["fold", "a", "b_miles", "c", "n_friend_pairs", "n_user_pairs"])
+
+
+def aed_reading_table(per_user: pd.DataFrame, methods=("PFLI_prob",), ps=(0.6, 0.8)) -> pd.DataFrame:
+    """AED@p read two ways: over the smallest errors (the book) and the largest (the text).
+
+    The paper says users are ranked by error "in descending order" and AED@p
+    is the mean of the top p share; read literally that is the mean of the
+    *largest* errors, which would make AED@60% exceed AED@100%. Its tables
+    have AED@60% far below AED@100%, so the book averages the smallest errors.
+
+    Parameters
+    ----------
+    per_user : DataFrame
+        ``method, error_km, has_la_friends`` (``PFLIEvaluation.per_user``).
+    methods : sequence of str
+    ps : sequence of float
+
+    Returns
+    -------
+    DataFrame
+        ``user_set, method, p, aed_smallest_km, aed_largest_km, aed100_km``.
+
+    Examples
+    --------
+    >>> pu = pd.DataFrame({"method": "PFLI_prob", "error_km": [10., 20, 30, 40, 1000],
+    ...                    "has_la_friends": True})
+    >>> t = aed_reading_table(pu, ps=(0.6,))
+    >>> t.query("user_set == 'overall'")[["aed_smallest_km", "aed_largest_km", "aed100_km"]].values.tolist()
+    [[20.0, 356.6666666666667, 220.0]]
+    """
+    rows = []
+    for uset, df in (("with_la_friends", per_user[per_user["has_la_friends"]]), ("overall", per_user)):
+        for m in methods:
+            e = np.sort(df.loc[df["method"] == m, "error_km"].to_numpy(float))
+            if not e.size:
+                continue
+            for p in ps:
+                n = int(np.ceil(p * e.size - 1e-9))
+                rows.append({"user_set": uset, "method": m, "p": p, "aed_smallest_km": float(e[:n].mean()),
+                             "aed_largest_km": float(e[::-1][:n].mean()), "aed100_km": float(e.mean())})
+    return pd.DataFrame(rows)
+
+
+def friend_only_world(world: SocialWorld) -> SocialWorld:
+    """The same network with every profile field removed (no hometown, no work, no
+    organisation table): what a friend-only check-in network provides.
+
+    Parameters
+    ----------
+    world : SocialWorld
+
+    Returns
+    -------
+    SocialWorld
+
+    Examples
+    --------
+    >>> from homelib.pfli.world import SocialConfig, build_social_world
+    >>> w = friend_only_world(build_social_world(SocialConfig(n_users=300, n_places=20), seed=1))
+    >>> int(w.users.hometown_visible.sum()), int(w.users.work_visible.sum()), len(w.orgs)
+    (0, 0, 0)
+    """
+    users = world.users.assign(hometown=-1, work=-1, hometown_visible=False, work_visible=False)
+    return world_from_tables(world.places, users, world.edges, None)
+
+
+def coinciding_methods(per_user: pd.DataFrame) -> pd.DataFrame:
+    """Groups of methods that predict exactly the same location for every user.
+
+    Parameters
+    ----------
+    per_user : DataFrame
+        ``user_id, method, pred_lat, pred_lon``.
+
+    Returns
+    -------
+    DataFrame
+        ``methods`` (comma-separated, table order), ``n_methods``, ``n_users``;
+        one row per group, singletons included.
+
+    Examples
+    --------
+    >>> pu = pd.DataFrame({"user_id": [0, 0, 0], "method": ["A", "B", "C"],
+    ...                    "pred_lat": [1.0, 1.0, 2.0], "pred_lon": [0.0, 0.0, 0.0]})
+    >>> coinciding_methods(pu)["methods"].tolist()
+    ['A, B', 'C']
+    """
+    order = list(pd.unique(per_user["method"]))
+    lat = per_user.pivot(index="user_id", columns="method", values="pred_lat")
+    lon = per_user.pivot(index="user_id", columns="method", values="pred_lon")
+    groups: list[list[str]] = []
+    for m in order:
+        for g in groups:
+            if np.array_equal(lat[g[0]].to_numpy(), lat[m].to_numpy(), equal_nan=True) and \
+                    np.array_equal(lon[g[0]].to_numpy(), lon[m].to_numpy(), equal_nan=True):
+                g.append(m)
+                break
+        else:
+            groups.append([m])
+    return pd.DataFrame({"methods": [", ".join(g) for g in groups], "n_methods": [len(g) for g in groups],
+                         "n_users": len(lat)})
 
 
 def plot_world(world: SocialWorld, prob: pd.DataFrame | None = None):

@@ -25,11 +25,23 @@ __all__ = [
 
 def pfli_evaluation(scale: float = 1.0, seed: int = 0, *, folds: int = 5, ln_users: int = 0,
                     ks: ArrayLike = DEFAULT_KS, world_params: dict | None = None,
-                    **config) -> PFLIEvaluation:
+                    with_baselines: bool = True, **config) -> PFLIEvaluation:
     """:func:`evaluate_pfli` on :func:`homelib.pfli.world.social_world`, cached in ``data/cache``.
 
-    ``config`` are :class:`PFLIConfig` fields; ``world_params`` override
-    :class:`~homelib.pfli.world.SocialConfig` fields.
+    Parameters
+    ----------
+    scale, seed : float, int
+        World size (share of the paper's users) and seed of the world and the folds.
+    folds, ln_users, ks, with_baselines
+        As :func:`homelib.pfli.evaluation.evaluate_pfli`.
+    world_params : dict, optional
+        :class:`~homelib.pfli.world.SocialConfig` fields to override.
+    **config
+        :class:`PFLIConfig` fields.
+
+    Returns
+    -------
+    PFLIEvaluation
     """
 
     cfg = PFLIConfig(**config)
@@ -37,10 +49,13 @@ def pfli_evaluation(scale: float = 1.0, seed: int = 0, *, folds: int = 5, ln_use
     # world parameters equal to their defaults do not change the world: keep them out of the key
     wkey = {k: v for k, v in wp.items() if getattr(SocialConfig, k, object()) != v}
     key = {"scale": scale, "seed": seed, "folds": folds, "ln_users": ln_users,
-           "ks": [float(k) for k in ks], "world": wkey, **cfg.__dict__, "version": 1}
+           "ks": [float(k) for k in ks], "world": wkey, **cfg.__dict__, "version": 2}
+    if not with_baselines:
+        key["with_baselines"] = False
 
     def build():
         world = social_world(scale, seed, **wp)
-        return evaluate_pfli(world, config=cfg, folds=folds, seed=seed, ks=ks, ln_users=ln_users)
+        return evaluate_pfli(world, config=cfg, folds=folds, seed=seed, ks=ks, ln_users=ln_users,
+                             with_baselines=with_baselines)
 
     return cached("pfli_evaluation", key, build)
