@@ -135,3 +135,58 @@ def test_claims_ledger_after_ci_run():
     assert (tested.loc[ok, "effect"] <= tested.loc[ok, "ci_high"] + 1e-12).all()
     decided = tested["verdict"].isin(["holds", "does not hold"])
     assert (np.sign(tested.loc[decided, "ci_low"]) == np.sign(tested.loc[decided, "ci_high"])).all()
+
+
+# Chapters whose "this book vs the paper" verdicts come from the claims ledger (glued as
+# claim-<claim_id>); chapters 03-05 join when their verdict sections are generated too.
+LEDGER_CHAPTERS = ("06_housing_income", "08_pfli", "09_exposure")
+
+
+def _glued(path):
+    """Glue names and text values of an executed notebook."""
+    nb = nbformat.read(path, as_version=4)
+    out = {}
+    for cell in nb.cells:
+        for o in cell.get("outputs", []):
+            name = o.get("metadata", {}).get("scrapbook", {}).get("name")
+            text = o.get("data", {}).get("application/papermill.record/text/plain")
+            if name and text is not None:
+                out[name] = text.strip("'\"")
+    return out
+
+
+def test_chapter_verdicts_match_the_ledger_after_ci_run():
+    """Run after the smoke run: every chapter that discusses claims glues each of them as
+    claim-<claim_id>, with the verdict of data/results/claims.csv (so no chapter can state a
+    verdict the ledger does not have), and glues no claim the ledger does not know."""
+    import pandas as pd
+
+    led = pd.read_csv(io.results_dir() / "claims.csv").set_index("claim_id")
+    for chapter in LEDGER_CHAPTERS:
+        if chapter not in NOTEBOOKS:
+            continue
+        glued = {k[len("claim-"):]: v for k, v in
+                 _glued(io.project_root() / "book" / f"{chapter}.ipynb").items()
+                 if k.startswith("claim-")}
+        expected = led.index[led["chapter"] == chapter]
+        assert set(glued) == set(expected), (chapter, sorted(set(expected) ^ set(glued))[:5])
+        wrong = {c: (v, led.loc[c, "verdict"]) for c, v in glued.items()
+                 if v != led.loc[c, "verdict"]}
+        assert not wrong, (chapter, wrong)
+
+
+def test_published_facts_shown_in_the_calibration_after_ci_run():
+    """Run after the smoke run: every survey fact and Table 2 share that
+    homelib.claims.published says is shown has a row (or rows, for the three-way class
+    shares) in h2sea_calibration.csv."""
+    import pandas as pd
+
+    from homelib.claims import published
+
+    cal = pd.read_csv(io.results_dir() / "h2sea_calibration.csv")["quantity"].astype(str)
+    c = published.coverage()
+    shown = c[(c["file"] == "h2sea_facts") & (c["status"] == "shown")]["row"]
+    missing = [k for k in shown if not cal.str.startswith(k).any()]
+    t2 = c[c["file"] == "h2sea_table2_demographics"]["row"].str.replace("|", ": ", regex=False)
+    missing += [k for k in t2 if f"table2_{k}" not in set(cal)]
+    assert not missing, missing

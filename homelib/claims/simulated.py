@@ -37,6 +37,7 @@ from ..pfli import evaluation as pfli_eval
 from ..pfli import simulated as pfli_sim
 from ..pfli import world as social
 from . import adapters as A
+from . import likeforlike
 
 __all__ = [
     "LEDGER_NOTEBOOK",
@@ -52,13 +53,25 @@ __all__ = [
     "exposure_09",
     "chapter_tables",
     "ledger_tables",
-    "u1_like_user",
+    "CHAPTER_PARAMS",
 ]
 
 LEDGER_NOTEBOOK = "10_claims"
 Tables = dict[str, pd.DataFrame]
 NEURAL = ("ETNA", "H2SEA-NA", "H2SEA")
-U1 = {"category": "HT+WE+F", "cluster_confidence": 0.69, "pct_friends_with_attributes": 0.9}
+#: The parameters of each chapter its claims' results depend on (the cache key).
+CHAPTER_PARAMS = {
+    "03_h2sea": ("seed", "scale", "repeats", "grid_profile", "methods", "tasks", "max_epochs"),
+    "04_feature_importance": ("seed", "scale", "repeats", "method", "max_epochs", "families"),
+    "05_city_village": ("seed", "scale", "repeats", "dropout_grid", "max_epochs",
+                        "rank_families", "rank_repeats"),
+    "06_housing_income": ("seed", "scale", "min_city_n"),
+    "08_pfli": ("seed", "scale", "intra_city_miles", "folds", "cluster_km", "close_km",
+                "lambda_alpha", "train_users", "ln_users", "ks"),
+    "09_exposure": ("seed", "profile_scale", "pfli_folds", "ln_users", "ks", "pct_width",
+                    "cc_width", "min_group_size", "cv_folds", "n_estimators", "n_jobs",
+                    "k_km", "n_whatif"),
+}
 
 
 def notebook_parameters(notebook: str, profile: str) -> dict[str, Any]:
@@ -269,23 +282,6 @@ def pfli_08(params: Mapping[str, Any], settings: Mapping[str, Any]) -> Tables:
     return _cached("08", params, settings, build)
 
 
-def u1_like_user(estimator: exp_estimator.ExposureEstimator, users: np.ndarray) -> int:
-    """The user of ``users`` most like the paper's U1 (Table 7-8).
-
-    Among users of U1's category (HT+WE+F), the one closest to U1's cluster
-    confidence (0.69) and % friends with attributes (0.9%), by the sum of the
-    absolute differences (% friends as a fraction).
-    """
-    f = exp_estimator.exposure_features(estimator.world, estimator.pfli_model,
-                                        estimator.clusters, users)
-    f = f[f["category"] == U1["category"]]
-    if f.empty:
-        raise ValueError(f"no user of category {U1['category']} among {len(users)} users")
-    d = ((f["cluster_confidence"] - U1["cluster_confidence"]).abs()
-         + (f["pct_friends_with_attributes"] - U1["pct_friends_with_attributes"]).abs() / 100)
-    return int(f.loc[d.idxmin(), "user_id"])
-
-
 def _exposure_world(world, evaluation, w: int, p: Mapping[str, Any]) -> Tables:
     """Every exposure table of one world (``p``: ks, bins, forests, what-if sizes)."""
     ks = sorted({float(k) for k in p["ks"]} | {20.0, 100.0})
@@ -300,7 +296,7 @@ def _exposure_world(world, evaluation, w: int, p: Mapping[str, Any]) -> Tables:
     est = exp_estimator.ExposureEstimator(world, evaluation.models[-1], evaluation.clusters, rdf)
     ln_ids = ln["user_id"].to_numpy()
     whatif = exp_estimator.what_if(est, ln_ids[: p["n_whatif"]], p["k_km"])
-    u1 = u1_like_user(est, ln_ids)
+    u1 = likeforlike.u1_like_user(est, ln_ids)
     report = exp_estimator.exposure_report(u1, 100.0, estimator=est)
     degree = np.diff(world.adjacency.tocsr().indptr)[users["user_id"].to_numpy()]
     out = A.exposure_ep_tables(users, ks, w, min_users=p["min_group_size"],
@@ -349,10 +345,18 @@ CHAPTERS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]], Tables]] = 
 
 
 def chapter_tables(chapter: str, params: Mapping[str, Any], settings: Mapping[str, Any]) -> Tables:
-    """The tidy tables of one chapter's claims over the worlds (cached)."""
+    """The tidy tables of one chapter's claims over the worlds (cached).
+
+    ``params`` may hold more than the chapter's :data:`CHAPTER_PARAMS` (a
+    notebook passes ``globals()``); only those are used and enter the cache key.
+    """
     if chapter not in CHAPTERS:
         raise KeyError(f"no claims results for chapter {chapter!r}; known: {sorted(CHAPTERS)}")
-    return CHAPTERS[chapter](params, settings)
+    missing = [k for k in CHAPTER_PARAMS[chapter] if k not in params]
+    if missing:
+        raise KeyError(f"chapter {chapter}: parameter(s) {missing} not given")
+    used = {k: params[k] for k in CHAPTER_PARAMS[chapter]}
+    return CHAPTERS[chapter](used, settings)
 
 
 def ledger_tables(profile: str, settings: Mapping[str, Any] | None = None,
