@@ -2,6 +2,7 @@
 #   make book   environment + execute notebooks (PROFILE=full, or PROFILE=ci) + build _build/html
 #   make test   environment + the test suite
 #   make browser-test   the built book in Chromium, offline (after make book)
+#   make student        the student edition of the notebooks, in _build/student
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -11,7 +12,7 @@ FORCE ?= 0
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: book test browser-test env lint strip bench clean run api mutate
+.PHONY: book test browser-test env lint strip bench clean run api mutate student
 
 env: $(STAMP)
 
@@ -50,6 +51,11 @@ lint: env
 strip: env
 	$(BIN)/python -m homelib strip
 
+# The student edition of the notebooks (solutions removed, implement-it cells stubbed) in
+# _build/student; see book/syllabus.md.
+student: env
+	$(BIN)/python -m homelib.teaching student
+
 # Regenerate the API reference pages (book/api) and the paper-to-code page from the code.
 api: env
 	$(BIN)/python -m homelib.apidoc > /dev/null
@@ -63,4 +69,4 @@ mutate: env
 	$(BIN)/mutmut run; $(BIN)/mutmut results
 
 clean:
-	rm -rf _build data/cache data/results book/[0-9][0-9]_*.ipynb book/.[0-9][0-9]_*.ipynb book/status.md .pytest_cache mutants
+	rm -rf _build data/cache data/results data/.results data/.kernels data/scratch book/[0-9][0-9]_*.ipynb book/.[0-9][0-9]_*.ipynb book/status.md .pytest_cache mutants

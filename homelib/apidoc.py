@@ -15,6 +15,7 @@ Examples
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 __all__ = ["GROUPS", "module_names", "page_text", "write_pages", "toc_entries",
@@ -174,6 +175,20 @@ def _process_docstring(app, what, name, obj, options, lines) -> None:  # noqa: A
         lines[:] = sections_to_rubrics(lines)
 
 
+_GENERATED = re.compile(r"^set_\w+_request$")
+
+
+def _skip_member(app, what, name, obj, skip, options):
+    """Skip scikit-learn's generated ``set_*_request`` metadata-routing methods.
+
+    scikit-learn adds them to every estimator class; their docstrings point
+    at scikit-learn's own glossary, which this book does not have.
+    """
+    if _GENERATED.match(name):
+        return True
+    return None
+
+
 def setup(app) -> dict:
     """Sphinx extension hook: rubrics for module docstring sections (see ``_config.yml``).
 
@@ -187,6 +202,7 @@ def setup(app) -> dict:
         Extension metadata.
     """
     app.connect("autodoc-process-docstring", _process_docstring)
+    app.connect("autodoc-skip-member", _skip_member)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 

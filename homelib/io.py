@@ -1,9 +1,17 @@
 """Paths, caching and file I/O shared by every chapter.
 
-Every generated file goes under ``data/`` (``data/cache`` for intermediate
+Every generated file goes under ``data/``: ``data/cache`` for intermediate
 objects keyed by a parameter hash, ``data/results`` for the file contracts the
-book and the checks read). Writes are atomic: a file is written to a temporary
-name and renamed, so a failed run never leaves a half-written result behind.
+book and the checks read. Results are written with :func:`write_result_csv`
+to :func:`results_dir`: a staging folder when the pipeline runs the notebook
+(it publishes the folder into ``data/results`` only if the notebook
+succeeds), a scratch folder ``data/scratch/<run id>`` otherwise. Every
+result with a file contract is validated against its schema
+(:data:`homelib.schemas.RESULT_SCHEMAS`) before it is written. Writes are
+atomic: a failed run never leaves a half-written file behind.
+
+The path helpers live in :mod:`homelib.paths` (standard library only) and are
+re-exported here.
 
 Examples
 --------
@@ -16,25 +24,47 @@ True
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import json
 import os
 import pickle
-import tempfile
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pandas as pd
 
+from . import paths, schemas
+
+# the path helpers live in homelib.paths (standard library only); io re-exports them
+project_root = paths.project_root
+data_dir = paths.data_dir
+cache_dir = paths.cache_dir
+results_dir = paths.results_dir
+published_results_dir = paths.published_results_dir
+scratch_root = paths.scratch_root
+run_id = paths.run_id
+under_pipeline = paths.under_pipeline
+reference_dir = paths.reference_dir
+param_hash = paths.param_hash
+file_sha256 = paths.file_sha256
+code_hash = paths.code_hash
+package_versions = paths.package_versions
+atomic_write_bytes = paths.atomic_write_bytes
+atomic_write_text = paths.atomic_write_text
+
 __all__ = [
     "project_root",
     "data_dir",
     "cache_dir",
     "results_dir",
+    "published_results_dir",
+    "scratch_root",
+    "run_id",
+    "under_pipeline",
     "reference_dir",
     "param_hash",
+    "file_sha256",
+    "package_versions",
     "atomic_write_text",
     "atomic_write_bytes",
     "write_result_csv",
@@ -43,88 +73,35 @@ __all__ = [
     "cached",
     "code_hash",
     "require_columns",
+    "CacheWarning",
 ]
 
 T = TypeVar("T")
+_CACHE_FORMAT = 2
 
 
-def project_root() -> Path:
-    """Return the repository root.
-
-    The root is ``$HOMELIB_ROOT`` when set, else the parent of the ``homelib``
-    package folder (the layout of a source checkout).
-    """
-    env = os.environ.get("HOMELIB_ROOT")
-    if env:
-        return Path(env).resolve()
-    return Path(__file__).resolve().parent.parent
-
-
-def data_dir() -> Path:
-    """Return ``<root>/data`` (created if missing)."""
-    path = project_root() / "data"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def cache_dir() -> Path:
-    """Return ``data/cache`` (git-ignored, created if missing)."""
-    path = data_dir() / "cache"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def results_dir() -> Path:
-    """Return ``data/results`` (git-ignored, created if missing)."""
-    path = data_dir() / "results"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def reference_dir() -> Path:
-    """Return ``data/reference``: the papers' published numbers (committed)."""
-    return project_root() / "data" / "reference"
-
-
-def param_hash(params: Mapping[str, Any], length: int = 12) -> str:
-    """Stable short hash of a JSON-serialisable parameter mapping.
-
-    Key order does not matter; values are serialised with ``json.dumps`` and
-    ``default=str`` so that paths and numpy scalars hash too.
-
-    >>> param_hash({"a": 1}) != param_hash({"a": 2})
-    True
-    """
-    blob = json.dumps(dict(params), sort_keys=True, default=str).encode()
-    return hashlib.sha256(blob).hexdigest()[:length]
-
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def atomic_write_text(path: str | Path, text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` atomically."""
-    return atomic_write_bytes(path, text.encode("utf-8"))
+class CacheWarning(UserWarning):
+    """A cache entry could not be used (corrupt, stale or unreadable) and is rebuilt."""
 
 
 def require_columns(df: pd.DataFrame, columns: Iterable[str], what: str) -> None:
     """Raise ``ValueError`` naming the missing columns of ``df``.
 
+    Parameters
+    ----------
+    df : DataFrame
+    columns : iterable of str
+        The columns that must be present.
+    what : str
+        Name of the table, used in the message.
+
+    Raises
+    ------
+    ValueError
+        Naming the missing columns and the columns present.
+
+    Examples
+    --------
     >>> require_columns(pd.DataFrame({"a": [1]}), ["a"], "toy")
     >>> require_columns(pd.DataFrame({"a": [1]}), ["a", "b"], "toy")
     Traceback (most recent call last):
@@ -139,7 +116,7 @@ def require_columns(df: pd.DataFrame, columns: Iterable[str], what: str) -> None
 def write_result_csv(
     df: pd.DataFrame, name: str, columns: Iterable[str] | None = None
 ) -> Path:
-    """Write a result table to ``data/results/<name>`` atomically.
+    """Validate a result table and write it to ``results_dir()/<name>`` atomically.
 
     Parameters
     ----------
@@ -149,8 +126,43 @@ def write_result_csv(
         File name, e.g. ``"pfli_aed.csv"``.
     columns : iterable of str, optional
         The file contract: when given, these columns must all be present and
-        are written first, in this order (extra columns follow).
+        are written first, in this order (extra columns follow). For a file
+        with a contract in :data:`homelib.schemas.RESULT_SCHEMAS` the contract's
+        columns are used, ``columns`` must equal them when given, and every
+        row is validated against the schema first.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    homelib.schemas.TableError
+        A value breaks the contract (the message names column, row and value).
+    ValueError
+        Missing columns, or ``columns`` different from the file contract.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"model": ["RDF"], "mae": [0.1], "rmse": [0.2]})
+    >>> write_result_csv(t, "exposure_models.csv").name
+    'exposure_models.csv'
+    >>> write_result_csv(t.assign(mae=-1.0), "exposure_models.csv")
+    Traceback (most recent call last):
+    ...
+    homelib.schemas.TableError: exposure_models.csv: column 'mae', row 0, value -1.0: not a finite number >= 0
     """
+    schema = schemas.RESULT_SCHEMAS.get(name)
+    if schema is not None:
+        contract = list(schemas.RESULT_COLUMNS[name])
+        if columns is not None and list(columns) != contract:
+            raise ValueError(
+                f"{name}: columns {list(columns)} differ from the file contract {contract}"
+            )
+        columns = contract
+        require_columns(df, columns, name)
+        schemas.validate(df, schema, what=name)
     if columns is not None:
         columns = list(columns)
         require_columns(df, columns, name)
@@ -159,19 +171,52 @@ def write_result_csv(
 
 
 def read_result_csv(name: str) -> pd.DataFrame:
-    """Read ``data/results/<name>``, with a hint if it was never produced."""
-    path = results_dir() / name
-    if not path.exists():
-        raise FileNotFoundError(
-            f"{path} does not exist: run the notebook that writes it "
-            "(python -m homelib run --only NN) first"
-        )
-    return pd.read_csv(path)
+    """Read a result: this run's own copy if it wrote one, else the published one.
+
+    Parameters
+    ----------
+    name : str
+        File name in ``data/results``.
+
+    Returns
+    -------
+    DataFrame
+
+    Raises
+    ------
+    FileNotFoundError
+        With a hint naming the command that produces it.
+
+    Examples
+    --------
+    >>> read_result_csv("never_written.csv")
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: never_written.csv was never produced: run the notebook that writes it (python -m homelib run --only NN) first
+    """
+    for folder in (results_dir(), published_results_dir()):
+        if (folder / name).exists():
+            return pd.read_csv(folder / name)
+    raise FileNotFoundError(
+        f"{name} was never produced: run the notebook that writes it "
+        "(python -m homelib run --only NN) first"
+    )
 
 
 def load_reference(name: str) -> pd.DataFrame:
     """Load one of the papers' published tables from ``data/reference``.
 
+    Parameters
+    ----------
+    name : str
+        File name, with or without ``.csv``.
+
+    Returns
+    -------
+    DataFrame
+
+    Examples
+    --------
     >>> load_reference("pfli_table3_risk_levels.csv").shape[0]
     5
     """
@@ -182,19 +227,20 @@ def load_reference(name: str) -> pd.DataFrame:
     return pd.read_csv(path)
 
 
-@functools.lru_cache(maxsize=1)
-def code_hash() -> str:
-    """Hash of the source of every module of the ``homelib`` package.
-
-    >>> len(code_hash())
-    16
-    """
-    h = hashlib.sha256()
-    package = Path(__file__).resolve().parent
-    for path in sorted(package.rglob("*.py")):
-        h.update(str(path.relative_to(package)).encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()[:16]
+def _load_entry(path: Path, key: str) -> tuple[bool, Any]:
+    """``(True, object)`` from a valid cache file, ``(False, None)`` (with a warning) otherwise."""
+    try:
+        with path.open("rb") as fh:
+            entry = pickle.load(fh)
+        if not isinstance(entry, dict) or entry.get("format") != _CACHE_FORMAT:
+            raise ValueError("not a homelib cache entry of the current format")
+        if entry.get("key") != key:
+            raise ValueError("its key does not match (stale entry)")
+        return True, entry["object"]
+    except Exception as exc:  # noqa: BLE001 - any unreadable entry is rebuilt, with a warning
+        warnings.warn(f"cache entry {path.name} cannot be used ({type(exc).__name__}: {exc}); "
+                      "rebuilding it", CacheWarning, stacklevel=3)
+        return False, None
 
 
 def cached(
@@ -206,10 +252,12 @@ def cached(
 ) -> T:
     """Build an object once per parameter set and keep it in ``data/cache``.
 
-    The cache key hashes ``params`` together with :func:`code_hash`, so an
-    object built by an older version of the library is never reused: the file is
-    ``<name>-<hash>.pkl``, written atomically. Set ``refresh=True`` (or
-    ``HOMELIB_REFRESH=1``) to rebuild anyway.
+    The cache key hashes ``params`` together with :func:`code_hash` and the
+    versions of the tracked packages (:func:`homelib.paths.package_versions`),
+    so an object built by an older library or package is never reused: the
+    file is ``<name>-<hash>.pkl``, written atomically, and stores its key. A
+    corrupt, unreadable or stale entry is rebuilt with a :class:`CacheWarning`.
+    Set ``refresh=True`` (or ``HOMELIB_REFRESH=1``) to rebuild anyway.
 
     Parameters
     ----------
@@ -221,13 +269,26 @@ def cached(
         Zero-argument function that builds the object.
     refresh : bool
         Ignore an existing cache entry.
+
+    Returns
+    -------
+    object
+        The cached or freshly built object.
+
+    Examples
+    --------
+    >>> cached("doctest_square", {"x": 3}, lambda: 3 * 3)
+    9
     """
-    key = {"params": dict(params), "homelib_code": code_hash()}
-    path = cache_dir() / f"{name}-{param_hash(key)}.pkl"
+    key = param_hash({"name": name, "params": dict(params), "homelib_code": code_hash(),
+                      "packages": package_versions()}, length=64)
+    path = cache_dir() / f"{name}-{key[:12]}.pkl"
     refresh = refresh or os.environ.get("HOMELIB_REFRESH") == "1"
     if path.exists() and not refresh:
-        with path.open("rb") as fh:
-            return pickle.load(fh)
+        ok, obj = _load_entry(path, key)
+        if ok:
+            return obj
     obj = build()
-    atomic_write_bytes(path, pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
+    entry = {"format": _CACHE_FORMAT, "key": key, "object": obj}
+    atomic_write_bytes(path, pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL))
     return obj

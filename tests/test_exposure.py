@@ -199,11 +199,12 @@ def test_user_category_with_hide(world):
     assert exp_features.user_category(world, [5], "F").tolist() == ["HT"]
 
 
-def test_friend_list_visible_but_empty_is_not_shown(world):
+def test_friend_list_visible_but_empty_is_not_shown():
     w = _world()
-    w.users.loc[5, "friends_visible"] = True  # user 5 has no friends
-    assert exp_features.user_category(w, [5]).tolist() == ["HT"]
-    assert world.users.loc[5, "friends_visible"] == np.False_
+    assert w.adjacency[5].nnz == 0 and w.adjacency[8].nnz > 0  # user 5 has no friends, 8 has
+    w.users.loc[[5, 8], "friends_visible"] = True
+    # a visible but empty friend list shows nothing; a visible list with friends shows F
+    assert exp_features.user_category(w, [5, 8]).tolist() == ["HT", "F"]
 
 
 def test_parse_hide():
@@ -520,11 +521,42 @@ def test_report_has_eight_variants(estimator):
                                          "hide HT+F", "hide WE+F", "hide HT+WE+F"]
     assert ((v["risk_level"] >= 1) & (v["risk_level"] <= 5)).all()
     assert rep.table8().columns.tolist() == ["setting", "exposure_probability", "risk_level"]
-    assert isinstance(rep.advice(), str)
+    # the advice follows the variants: the fewest fields hidden that reach level 1
+    now = int(rep.current["risk_level"])
+    reach = v[v["risk_level"] <= 1]
+    if now <= 1:
+        assert rep.advice() == f"already at level {now}, within the requested level 1"
+    elif reach.empty:
+        assert rep.suggestion is None
+        assert rep.advice() == "no way of hiding HT, WE, F reaches level 1 or below"
+    else:
+        s = rep.suggestion
+        assert s["n_changed"] == reach["n_changed"].min() and s["risk_level"] <= 1
+        assert rep.advice().startswith(f"hide {s['changed']} to go from level {now} to level "
+                                       f"{int(s['risk_level'])} (EP ")
     # user 5 shows only HT: hiding F changes nothing
     rep5 = exp_estimator.exposure_report(5, 20, estimator=estimator).variants.set_index("hide")
     assert rep5.loc["F", "n_changed"] == 0
     assert rep5.loc["F", "exposure_probability"] == rep5.loc["", "exposure_probability"]
+
+
+def test_advice_sentences_by_hand():
+    cur = pd.Series({"risk_level": 4, "exposure_probability": 0.8})
+    sug = pd.Series({"changed": "HT+F", "risk_level": 2, "exposure_probability": 0.3})
+    rep = exp_estimator.ExposureReport(0, 100.0, cur, pd.DataFrame(), 2, sug)
+    assert rep.advice() == "hide HT+F to go from level 4 to level 2 (EP 0.800 -> 0.300)"
+    assert exp_estimator.ExposureReport(0, 100.0, cur, pd.DataFrame(), 1, None).advice() == (
+        "no way of hiding HT, WE, F reaches level 1 or below")
+    assert exp_estimator.ExposureReport(0, 100.0, cur, pd.DataFrame(), 5, None).advice() == (
+        "already at level 4, within the requested level 5")
+    assert exp_estimator.ExposureReport(0, 100.0, cur, pd.DataFrame(), None, None).advice() == (
+        "no target level requested")
+
+
+@pytest.mark.parametrize("user", [[5, 7], (5,), np.array([5, 7]), True, 5.5])
+def test_report_takes_exactly_one_user(estimator, user):
+    with pytest.raises(TypeError, match=r"user: expected one user id"):
+        exp_estimator.exposure_report(user, 100, estimator=estimator)
 
 
 def test_smallest_change_prefers_fewest_fields():
@@ -721,3 +753,21 @@ def test_real_profile_equals_ln_user(real):
     b = exp_estimator.exposure_report(prof, 20, estimator=est).variants
     cols = ["category", "cluster_confidence", "exposure_probability", "risk_level"]
     pd.testing.assert_frame_equal(a[cols], b[cols], check_exact=False, atol=1e-9)
+
+
+@pytest.mark.filterwarnings("ignore::homelib.pfli.model.PFLITrainingWarning")
+def test_estimator_accepts_the_pfli_estimator(real):
+    from homelib.pfli.model import PFLI
+
+    w, model, clusters, est = real
+    wrapped = PFLI(PFLIConfig(train_users=200), seed=0, clusters=clusters).fit(w)
+    ln = np.flatnonzero(~w.users["current_visible"].to_numpy())[:20]
+    a = exp_estimator.exposure_features(w, model, clusters, ln, "WE")
+    b = exp_estimator.exposure_features(w, wrapped, clusters, ln, "WE")
+    pd.testing.assert_frame_equal(a, b)
+    est2 = exp_estimator.ExposureEstimator(w, wrapped, clusters, est.model)
+    profile_rep = exp_estimator.exposure_report({"hometown": 0, "work": None, "friends": None}, 100,
+                                                estimator=est2)
+    ref = exp_estimator.exposure_report({"hometown": 0, "work": None, "friends": None}, 100,
+                                        estimator=est)
+    pd.testing.assert_frame_equal(profile_rep.variants, ref.variants)

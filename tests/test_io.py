@@ -1,14 +1,18 @@
 import json
+import os
+import pickle
+import stat
 
 import pandas as pd
 import pytest
 
-from homelib import io
+from homelib import io, paths, schemas
 
 
 @pytest.fixture()
 def tmp_root(tmp_path, monkeypatch):
     monkeypatch.setenv("HOMELIB_ROOT", str(tmp_path))
+    monkeypatch.delenv(paths.RESULTS_ENV, raising=False)
     (tmp_path / "data" / "reference").mkdir(parents=True)
     return tmp_path
 
@@ -32,35 +36,104 @@ def test_cached_builds_once(tmp_root):
     assert len(list((tmp_root / "data" / "cache").glob("thing-*.pkl"))) == 2
 
 
-def test_write_result_csv_enforces_contract(tmp_root):
+@pytest.mark.parametrize("damage", [b"", b"not a pickle at all", b"\x80\x05\x95",
+                                    pickle.dumps({"x": 1}),
+                                    pickle.dumps({"format": 2, "key": "other", "object": 5})],
+                         ids=["empty", "garbage", "truncated", "old format", "stale key"])
+def test_a_corrupt_or_stale_cache_entry_is_rebuilt_with_a_warning(tmp_root, damage):
+    assert io.cached("obj", {"seed": 1}, lambda: "first") == "first"
+    (entry,) = (tmp_root / "data" / "cache").glob("obj-*.pkl")
+    entry.write_bytes(damage)
+    with pytest.warns(io.CacheWarning, match=rf"cache entry {entry.name} cannot be used"):
+        assert io.cached("obj", {"seed": 1}, lambda: "rebuilt") == "rebuilt"
+    assert io.cached("obj", {"seed": 1}, lambda: "never") == "rebuilt"  # and stored again
+
+
+def test_cache_key_includes_library_code_and_package_versions(tmp_root, monkeypatch):
+    calls = []
+
+    def build():
+        calls.append(1)
+        return len(calls)
+
+    assert io.cached("obj", {"seed": 1}, build) == 1
+    monkeypatch.setattr(io, "code_hash", lambda: "changed-code")
+    assert io.cached("obj", {"seed": 1}, build) == 2
+    monkeypatch.setattr(io, "package_versions", lambda: {"numpy": "0.0.1"})
+    assert io.cached("obj", {"seed": 1}, build) == 3
+    assert io.cached("obj", {"seed": 1}, build) == 3
+
+
+def test_write_result_csv_enforces_contract_and_goes_to_scratch(tmp_root):
     df = pd.DataFrame({"b": [1], "a": [2], "extra": [3]})
     path = io.write_result_csv(df, "x.csv", ["a", "b"])
+    assert path.parent == tmp_root / "data" / "scratch" / paths.run_id()
+    assert not (tmp_root / "data" / "results").exists()
     assert list(pd.read_csv(path).columns) == ["a", "b", "extra"]
     assert list(df.columns) == ["b", "a", "extra"]  # input untouched
     with pytest.raises(ValueError, match=r"missing column\(s\) \['c'\]"):
         io.write_result_csv(df, "y.csv", ["a", "c"])
-    assert not (tmp_root / "data" / "results" / "y.csv").exists()
+    assert not (path.parent / "y.csv").exists()
+
+
+def test_write_result_csv_validates_the_file_contracts(tmp_root, monkeypatch):
+    staging = tmp_root / "staging"
+    monkeypatch.setenv(paths.RESULTS_ENV, str(staging))
+    good = pd.DataFrame({"model": ["RDF", "LinearRegression"], "mae": [0.05, 0.13],
+                         "rmse": [0.06, 0.16], "n_rows": [9, 9]})
+    assert io.write_result_csv(good, "exposure_models.csv").parent == staging
+    bad = good.assign(rmse=[0.06, float("nan")])
+    with pytest.raises(schemas.TableError,
+                       match=r"exposure_models.csv: column 'rmse', row 1, value nan: missing"):
+        io.write_result_csv(bad, "exposure_models.csv")
+    with pytest.raises(ValueError, match="differ from the file contract"):
+        io.write_result_csv(good, "exposure_models.csv", ["model", "rmse", "mae"])
+    cases = pd.DataFrame({"user": [3], "category": ["HT+XX"], "cluster_confidence": [0.4],
+                          "error_distance_km": [100.0], "pct_friends_with_attributes": [0.0],
+                          "exposure_probability": [0.2], "risk_level": [2.5]})
+    with pytest.raises(schemas.TableError) as err:
+        io.write_result_csv(cases, "exposure_cases.csv")
+    assert set(err.value.failures.column) == {"category", "risk_level"}
+    assert pd.read_csv(staging / "exposure_models.csv").equals(good)  # the good write stands
+
+
+def test_every_design_contract_has_a_schema():
+    design = {
+        "h2sea_calibration.csv", "h2sea_performance.csv", "h2sea_feature_importance.csv",
+        "h2sea_city_village.csv", "housing_income_correlation.csv", "pfli_calibration.csv",
+        "pfli_aed.csv", "pfli_acc_at_k.csv", "exposure_models.csv", "exposure_cases.csv",
+        "claims.csv", "realdata_h2sea.csv", "realdata_correlation.csv", "home_exposure.csv",
+        "home_exposure_models.csv"}
+    assert set(schemas.RESULT_SCHEMAS) == design
+    assert schemas.RESULT_COLUMNS["pfli_aed.csv"] == (
+        "user_set", "method", "aed60", "aed80", "aed100", "n_users")
 
 
 def test_atomic_write_leaves_no_temp_on_failure(tmp_root, monkeypatch):
-    target = tmp_root / "data" / "results" / "z.json"
+    target = tmp_root / "out" / "z.json"
     io.atomic_write_text(target, json.dumps({"ok": 1}))
 
     def boom(*a, **k):
         raise OSError("disk full")
 
-    monkeypatch.setattr(io.os, "replace", boom)
+    monkeypatch.setattr(paths.os, "replace", boom)
     with pytest.raises(OSError):
         io.atomic_write_text(target, "half")
     assert json.loads(target.read_text()) == {"ok": 1}
     assert [p.name for p in target.parent.iterdir()] == ["z.json"]
 
 
-def test_read_result_and_reference_errors(tmp_root):
+def test_read_result_prefers_this_run_then_published(tmp_root, monkeypatch):
     with pytest.raises(FileNotFoundError, match="run the notebook"):
         io.read_result_csv("nothing.csv")
     with pytest.raises(FileNotFoundError, match="unknown reference table"):
         io.load_reference("nothing")
+    published = tmp_root / "data" / "results"
+    published.mkdir(parents=True)
+    (published / "t.csv").write_text("a\n1\n")
+    assert io.read_result_csv("t.csv").a.tolist() == [1]
+    io.atomic_write_text(io.results_dir() / "t.csv", "a\n2\n")
+    assert io.read_result_csv("t.csv").a.tolist() == [2]
 
 
 def test_reference_tables_load():
@@ -71,17 +144,7 @@ def test_reference_tables_load():
 
 
 def test_atomic_write_uses_usual_permissions(tmp_root):
-    import os
-    import stat
-
-    path = io.atomic_write_text(tmp_root / "data" / "results" / "p.csv", "a\n")
+    path = io.atomic_write_text(tmp_root / "out" / "p.csv", "a\n")
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
-
-
-def test_cache_key_includes_library_code(tmp_root, monkeypatch):
-    calls = []
-    io.cached("obj", {"seed": 1}, lambda: calls.append(1) or len(calls))
-    monkeypatch.setattr(io, "code_hash", lambda: "changed-code")
-    assert io.cached("obj", {"seed": 1}, lambda: calls.append(1) or len(calls)) == 2

@@ -1,14 +1,22 @@
 """Every notebook: stored clean, one `parameters` cell, in both profiles; and a smoke
-run of all of them with the `ci` profile through the pipeline (as `make book PROFILE=ci`
-does, so that the book build afterwards finds them up to date)."""
+run of all of them with the `ci` profile through the pipeline, forced (every notebook
+executes, whatever the manifest says) in a scratch copy of the project, so that the
+developer's data/results and book/ are never touched."""
+
+import json
+import os
+import shutil
+from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 import yaml
 
-from homelib import io, pipeline
+from homelib import io, pipeline, store
 
 NOTEBOOKS = pipeline.notebook_paths()
+REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize("name", sorted(NOTEBOOKS))
@@ -30,9 +38,7 @@ def test_profiles_cover_every_notebook(profile):
     raw = yaml.safe_load((io.project_root() / "notebooks" / "profiles" / f"{profile}.yml").read_text())
     assert sorted(raw["notebooks"]) == sorted(NOTEBOOKS)
     prof = pipeline.load_profile(profile)
-    for name in NOTEBOOKS:
-        params = prof.parameters(name, pipeline.notebook_parameters(NOTEBOOKS[name]))
-        pipeline.validate_parameters(name, NOTEBOOKS[name], params)
+    assert len(pipeline.validate_profile(prof)) == len(NOTEBOOKS)
 
 
 def test_toc_lists_every_notebook():
@@ -41,11 +47,39 @@ def test_toc_lists_every_notebook():
         assert f"book/{name}" in toc
 
 
-def test_smoke_run_ci_profile():
-    manifest = pipeline.run("ci", log=print)
+@pytest.fixture(scope="module")
+def ci_project(tmp_path_factory):
+    """The ci profile run, forced, in a scratch copy of the project.
+
+    The copy has the notebooks, the reference tables and (shared) the cache;
+    its kernels import this checkout's homelib.
+    """
+    root = tmp_path_factory.mktemp("ci_project")
+    shutil.copytree(REPO / "notebooks", root / "notebooks")
+    (root / "data").mkdir()
+    (root / "data" / "reference").symlink_to(REPO / "data" / "reference")
+    (REPO / "data" / "cache").mkdir(parents=True, exist_ok=True)
+    (root / "data" / "cache").symlink_to(REPO / "data" / "cache")  # keys include the code
+    (root / "book").mkdir()
+    mp = pytest.MonkeyPatch()
+    mp.setenv("HOMELIB_ROOT", str(root))
+    mp.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
+    mp.delenv("HOMELIB_RESULTS_DIR", raising=False)
+    lines = []
+    try:
+        manifest = pipeline.run("ci", force=True, log=lines.append)
+        yield root, manifest, lines
+    finally:
+        mp.undo()
+
+
+def test_smoke_run_ci_profile(ci_project):
+    root, manifest, lines = ci_project
+    assert sum("running (forced)" in line for line in lines) == len(NOTEBOOKS)
     assert all(rec["status"] == "ok" for rec in manifest["notebooks"].values())
+    assert sorted(manifest["notebooks"]) == sorted(NOTEBOOKS)
     for name in NOTEBOOKS:
-        assert (io.project_root() / "book" / f"{name}.ipynb").exists()
+        assert (root / "book" / f"{name}.ipynb").exists()
 
 
 def test_first_chapter_runs_standalone_with_changed_parameter(tmp_path):
@@ -93,24 +127,23 @@ CONTRACTS = {
 }
 
 
-def test_result_contracts_after_ci_run():
-    """Run after the smoke run: each contract file of a notebook that ran is there,
-    with its columns in order, and not empty."""
-    import json
-
-    import pandas as pd
-
-    results = io.results_dir()
-    manifest = json.loads((results / "manifest.json").read_text())
-    assert {"profile", "notebooks", "seed", "git_commit", "packages"} <= set(manifest)
-    ran = {name for name, rec in manifest["notebooks"].items() if rec.get("status") == "ok"}
+def test_result_contracts_after_ci_run(ci_project):
+    """Each contract file of a notebook that ran is there, with its columns in order,
+    not empty, and exactly as the manifest records it."""
+    root, manifest, _ = ci_project
+    results = root / "data" / "results"
+    assert json.loads((results / "manifest.json").read_text()) == manifest
+    assert {"profile", "notebooks", "seed", "git_commit", "packages", "files"} <= set(manifest)
     checked = 0
     for name, (notebook, columns) in CONTRACTS.items():
-        if notebook not in NOTEBOOKS or notebook not in ran:
+        if notebook not in NOTEBOOKS:
             continue
         df = pd.read_csv(results / name)
         assert list(df.columns[: len(columns)]) == columns, name
         assert len(df) > 0, name
+        assert name in manifest["notebooks"][notebook]["outputs"]  # the contract's notebook wrote it
+        owner = manifest["files"][name]["notebook"]
+        assert name in manifest["notebooks"][owner]["outputs"]  # and so did the last writer
         checked += 1
     assert checked == sum(nb in NOTEBOOKS for nb, _ in CONTRACTS.values())
 
@@ -190,3 +223,9 @@ def test_published_facts_shown_in_the_calibration_after_ci_run():
     t2 = c[c["file"] == "h2sea_table2_demographics"]["row"].str.replace("|", ": ", regex=False)
     missing += [k for k in t2 if f"table2_{k}" not in set(cal)]
     assert not missing, missing
+    mp = pytest.MonkeyPatch()
+    mp.setenv("HOMELIB_ROOT", str(root))
+    try:
+        assert store.verify() == []
+    finally:
+        mp.undo()

@@ -4,7 +4,7 @@ matplotlib.use("Agg")
 
 import pytest  # noqa: E402
 
-from homelib import overview  # noqa: E402
+from homelib import geo, overview  # noqa: E402
 
 
 def test_table3_long_shape():
@@ -25,9 +25,18 @@ def test_bad_metric():
 
 def test_plot_and_map():
     fig = overview.plot_table3("auc")
-    assert fig.axes[0].get_ylabel() == "auc"
-    m = overview.county_map(["Zhejiang"])
-    assert "CircleMarker" in m.get_root().render() or m is not None
+    assert fig.axes[0].get_ylabel() == "AUC"
+    assert fig.axes[0].get_legend() is None and len(fig.legends) == 1  # the legend sits off the bars
+    ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert ticks == list(overview.TASK_LABELS.values())  # the paper's order of tasks
+    m = overview.county_map(["Zhejiang"], radius=5)
+    html = m.get_root().render()
+    counties = geo.china_counties(["Zhejiang"])
+    # one circle per real county seat, with its tooltip, and nothing from other provinces
+    assert html.count("L.circleMarker(") == len(counties) > 50
+    first = counties.iloc[0]
+    assert f"{first.county}, {first.city} (Zhejiang) {first.zip_code}" in html
+    assert "(Hebei)" not in html and '"radius": 5' in html
 
 
 def test_county_summary():

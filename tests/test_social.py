@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from homelib.pfli.data import friend_distance_km, world_from_tables
+from homelib.pfli.data import friend_distance_km, read_social_world, world_from_tables
 from homelib.pfli.world import SocialConfig, backstrom_p, build_social_world, calibration_table
 
 SMALL = SocialConfig(n_users=1500, n_places=60, n_multi_orgs=4)
@@ -111,30 +111,108 @@ def test_loader_handles_bad_edges():
     assert w.stats["duplicates_dropped"] == 2
     # user 1 shows only work (hidden) -> nothing visible; user 2 nothing
     assert w.stats["users_without_information"] == 2
-    with pytest.raises(ValueError, match="unknown user id 9"):
+    with pytest.raises(ValueError, match=r"edges: column 'v', row 0, value 9: unknown user id"):
         world_from_tables(pl, us, [[0, 9]])
 
 
 def test_loader_rejects_bad_places_and_users():
     pl, us = _tables()
     bad = pl.assign(lat=[48.85, 95.0])
-    with pytest.raises(ValueError, match="latitude 95.0"):
+    with pytest.raises(ValueError, match=r"places: column 'lat', row 1, value 95.0: not a finite"):
         world_from_tables(bad, us, [])
-    with pytest.raises(ValueError, match="hometown: unknown place id 5"):
+    with pytest.raises(ValueError, match=r"users: column 'hometown', row 1, value 5: unknown place"):
         world_from_tables(pl, us.assign(hometown=[0, 5, 1]), [])
-    with pytest.raises(ValueError, match="missing column"):
+    with pytest.raises(ValueError, match=r"missing column\(s\) \['work'\]"):
         world_from_tables(pl, us.drop(columns="work"), [])
+    with pytest.raises(ValueError, match=r"column 'work', row 1, value 0: unknown organisation id"):
+        world_from_tables(pl, us, [], orgs=pd.DataFrame({"org_id": [], "kind": []}))
+
+
+@pytest.mark.parametrize(
+    ("change", "msg"),
+    [
+        ({"current_visible": ["yes", "no", "no"]}, r"column 'current_visible', row 0, value 'yes': not a boolean"),
+        ({"friends_visible": [True, None, False]}, r"column 'friends_visible', row 1, value None: missing value"),
+        ({"friends_visible": [1, 0, 0]}, r"column 'friends_visible', row 0, value 1: not a boolean"),
+        ({"hometown": [0.0, 1.5, 1.0]}, r"column 'hometown', row 1, value 1.5: not an integer"),
+        ({"hometown": [0.0, np.nan, 1.0]}, r"column 'hometown', row 1, value nan: missing value"),
+        ({"user_id": [0, 2, 1]}, r"user_id must be 0..N-1 in row order"),
+        ({"current_place": [-1, 1, 1]}, r"current_visible', row 0, value True: True for a user whose"),
+    ],
+)
+def test_loader_never_coerces_users(change, msg):
+    pl, us = _tables()
+    with pytest.raises(ValueError, match=msg):
+        world_from_tables(pl, us.assign(**change), [[0, 1]])
+
+
+@pytest.mark.parametrize(
+    ("edges", "msg"),
+    [
+        (pd.DataFrame({"u": [0, 1.5], "v": [1, 2]}), r"column 'u', row 1, value 1.5: not an integer"),
+        (pd.DataFrame({"u": [0, np.nan], "v": [1, 2]}), r"column 'u', row 1, value nan: missing value"),
+        (np.array([[0, 1, 2]]), r"expected shape \(E, 2\)"),
+    ],
+)
+def test_loader_never_truncates_edge_ids(edges, msg):
+    pl, us = _tables()
+    with pytest.raises(ValueError, match=msg):
+        world_from_tables(pl, us, edges)
+
+
+def _write(folder, pl, us, edges="u,v\n0,1\n1,2\n1,1\n"):
+    pl.to_csv(folder / "places.csv", index=False)
+    us.to_csv(folder / "users.csv", index=False)
+    (folder / "edges.csv").write_text(edges)
 
 
 def test_read_social_world_roundtrip(tmp_path):
-    from homelib.pfli.data import read_social_world
-
     pl, us = _tables()
-    pl.to_csv(tmp_path / "places.csv", index=False)
-    us.to_csv(tmp_path / "users.csv", index=False)
-    pd.DataFrame({"u": [0, 1, 1], "v": [1, 2, 1]}).to_csv(tmp_path / "edges.csv", index=False)
+    _write(tmp_path, pl, us)
     w = read_social_world(tmp_path)
     assert w.edges.tolist() == [[0, 1], [1, 2]] and w.stats["self_loops_dropped"] == 1
+    assert w.users.current_visible.dtype == bool and w.users.hometown.dtype == np.int64
+    assert w.users.current_visible.tolist() == [True, False, False]
     (tmp_path / "edges.csv").unlink()
     with pytest.raises(FileNotFoundError, match="edges.csv"):
         read_social_world(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("users_csv", "msg"),
+    [
+        ("", r"users.csv: the file is empty \(0 bytes\)"),
+        ("user_id,current_place\n0,0,5\n", r"users.csv: line 2 has 3 field\(s\), the header has 2"),
+        (None, r"users.csv: column 'current_visible', row 1 \(line 3\), value 'yes'"),
+    ],
+)
+def test_read_social_world_reports_files_and_lines(tmp_path, users_csv, msg):
+    pl, us = _tables()
+    _write(tmp_path, pl, us)
+    if users_csv is None:
+        text = (tmp_path / "users.csv").read_text().splitlines()
+        text[2] = text[2].replace("False", "yes", 1)
+        users_csv = "\n".join(text) + "\n"
+    (tmp_path / "users.csv").write_text(users_csv)
+    with pytest.raises(ValueError, match=msg):
+        read_social_world(tmp_path)
+
+
+def test_read_social_world_rejects_bad_coordinates_by_line(tmp_path):
+    pl, us = _tables()
+    _write(tmp_path, pl.astype({"lat": object}).assign(lat=["48.85", "abc"]), us)
+    with pytest.raises(ValueError, match=r"places.csv: column 'lat', row 1 \(line 3\), value 'abc': not a number"):
+        read_social_world(tmp_path)
+
+
+def test_simulated_world_follows_the_social_schemas(world):
+    from homelib import schemas
+
+    for name, table in (("places", world.places), ("users", world.users),
+                        ("orgs", world.orgs),
+                        ("edges", pd.DataFrame(world.edges, columns=["u", "v"]))):
+        rep = schemas.validate(table, schemas.SOCIAL_SCHEMAS[name], what=name)
+        assert rep.n_dropped == 0, name
+    again = world_from_tables(world.places, world.users, world.edges, world.orgs)
+    np.testing.assert_array_equal(again.edges, world.edges)
+    pd.testing.assert_frame_equal(again.users, world.users, check_dtype=False)

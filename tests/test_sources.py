@@ -122,3 +122,25 @@ def test_listings_are_denser_in_cities(tiny):
     assert (src.sale.price > 0).all() and (src.rent.price > 0).all()
     assert src.rent.price.median() < src.sale.price.median() / 50
     assert np.isfinite(src.pois.lat).all()
+
+
+def test_simulated_survey_follows_the_survey_schemas(tiny):
+    from homelib import schemas
+
+    w, _ = tiny
+    for name, schema in schemas.SURVEY_SCHEMAS.items():
+        table = getattr(w, name)
+        table = table.reset_index() if name == "people" else table  # person_id is its index
+        rep = schemas.validate(table, schema, what=name)
+        assert rep.n_dropped == 0 and len(rep.table) == len(table), name
+
+
+def test_validate_collects_every_problem_of_every_row():
+    s = pd.DataFrame({"lat": [30.0, 99.0, "x"], "lon": [120.0, 200.0, 120.0],
+                      "price": [9000, 0, 1], "city": ["A", "", "A"]})
+    with pytest.raises(ValueError) as err:
+        validate_table(s, "sale")
+    f = err.value.failures
+    assert f[["row", "column"]].values.tolist() == [
+        [1, "lat"], [1, "lon"], [1, "price"], [1, "city"], [2, "lat"]]
+    assert str(err.value).startswith("sale: 5 problems: column 'lat', row 1, value 99.0")

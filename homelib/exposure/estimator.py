@@ -158,8 +158,10 @@ def _model_for_world(pfli_model: Any, world: Any) -> Any:
     :class:`homelib.pfli.PFLIModel` keeps per-user arrays (``known``, ``city``,
     ``values``) sized to the world it was fitted on; a profile's new user is
     appended as unknown (city -1) with its visible attribute values. Models
-    without such arrays are returned unchanged.
+    without such arrays are returned unchanged; a fitted PFLI estimator is
+    replaced by its ``model_``.
     """
+    pfli_model = _scorer(pfli_model)
     known = getattr(pfli_model, "known", None)
     n = len(world.users)
     if known is None or len(known) >= n:
@@ -326,6 +328,8 @@ def exposure_report(
 
     Raises
     ------
+    TypeError
+        ``user`` is neither one integer id nor a mapping (e.g. a list of ids).
     KeyError
         Unknown user id or profile field.
     ValueError
@@ -345,6 +349,9 @@ def exposure_report(
         world, uid = world_with_profile(estimator.world, user)
         label: Any = "profile"
     else:
+        if isinstance(user, (bool, np.bool_)) or not isinstance(user, (int, np.integer)):
+            raise TypeError("user: expected one user id (an integer) or a profile mapping; "
+                            f"got {user!r}")
         world = estimator.world
         uid = int(_user_ids(world, user)[0])
         label = uid

@@ -30,14 +30,15 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from .. import io
-from ..geo import STUDY_PROVINCES, SphereIndex
-from .sources import POI_CATEGORIES, URBAN_TYPES, YEARS, Sources, validate_table
+from .. import schemas
+from ..geo import SphereIndex
+from .sources import POI_CATEGORIES, YEARS, Sources, validate_table
 
 __all__ = [
     "TASKS",
@@ -375,13 +376,31 @@ def feature_columns() -> list[str]:
 def load_feature_table(source, *, drop_invalid: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read a real feature table (CSV or frame with a ``person_id`` column) and validate it.
 
-    Every column of :func:`feature_columns` must be there; continuous columns
-    must be finite numbers, flags 0 or 1, ``province`` and ``urban_type`` known
-    codes, ``zip_code`` 6 digits and ``person_id`` unique. A bad value raises
-    ``ValueError`` naming the column, row and value, unless ``drop_invalid``:
-    then the bad rows are dropped and returned in the second frame
-    (``row, column, value, reason``).
+    The schema is :func:`homelib.schemas.feature_table_schema` over
+    :func:`feature_columns`: every column must be there; continuous columns
+    must be finite numbers, flags 0 or 1, ``province`` and ``urban_type``
+    known codes, ``zip_code`` 6 digits and ``person_id`` a unique integer.
+    Every problem is collected; a bad value raises
+    :class:`homelib.schemas.TableError` (a ``ValueError``) naming the column,
+    row and value, unless ``drop_invalid``: then the bad rows are dropped and
+    returned in the second frame (``row, column, value, reason``).
 
+    Parameters
+    ----------
+    source : str, Path or DataFrame
+        A CSV file (read as text: 0-byte and ragged files get a clear error)
+        or a frame.
+    drop_invalid : bool
+        Drop and report bad rows instead of raising.
+
+    Returns
+    -------
+    (DataFrame, DataFrame)
+        ``X`` indexed by ``person_id`` (continuous columns float, categorical
+        columns ``category``) and the dropped cells.
+
+    Examples
+    --------
     >>> X = pd.DataFrame({c: [0.0] for c in feature_columns()}).assign(person_id=[7])
     >>> X[list(CATEGORICAL)] = ["100001", "Hebei", "c", "k", "t", "s", "rural"]
     >>> load_feature_table(X)[0].shape
@@ -389,43 +408,19 @@ def load_feature_table(source, *, drop_invalid: bool = False) -> tuple[pd.DataFr
     >>> load_feature_table(X.assign(hp_mean="cheap"))
     Traceback (most recent call last):
     ...
-    ValueError: features: column 'hp_mean', row 0, value 'cheap': not a finite number
+    homelib.schemas.TableError: features: column 'hp_mean', row 0, value 'cheap': not a number
     """
-    df = source.copy() if isinstance(source, pd.DataFrame) else pd.read_csv(
-        source, dtype={"zip_code": str})
-    need = ["person_id"] + feature_columns()
-    io.require_columns(df, need, "features")
-    issues = []
-
-    def flag(mask, col, reason):
-        for i in np.flatnonzero(np.asarray(mask)):
-            v = df[col].iloc[i]
-            issues.append((df.index[i], col, v.item() if isinstance(v, np.generic) else v, reason))
-
-    flag(df.person_id.isna() | df.person_id.duplicated(), "person_id", "missing or duplicate id")
-    for c in feature_columns():
-        if c in CATEGORICAL:
-            continue
-        num = pd.to_numeric(df[c], errors="coerce")
-        flag(~np.isfinite(num.to_numpy(float)), c, "not a finite number")
-        if c.endswith(("fill_nearest", "fill_city", "_missing")):
-            flag(num.notna() & ~num.isin([0, 1]), c, "a flag must be 0 or 1")
-    flag(~df.province.isin(list(STUDY_PROVINCES)), "province", "unknown province")
-    flag(~df.urban_type.isin(URBAN_TYPES), "urban_type", "unknown urban type")
-    flag(~df.zip_code.astype(str).str.fullmatch(r"\d{6}"), "zip_code", "zip code is not 6 digits")
-    for c in ("city", "county", "town", "street"):
-        flag(df[c].isna(), c, "empty name")
-    bad = pd.DataFrame(issues, columns=["row", "column", "value", "reason"])
-    if issues and not drop_invalid:
-        row, col, v, reason = issues[0]
-        raise ValueError(f"features: column {col!r}, row {row}, value {v!r}: {reason}")
-    df = df.drop(index=bad.row.unique())
-    X = df.set_index("person_id")[feature_columns()].copy()
+    flags = [c for c in feature_columns() if c.endswith(("fill_nearest", "fill_city", "_missing"))]
+    cont = [c for c in feature_columns() if c not in CATEGORICAL and c not in flags]
+    schema = schemas.feature_table_schema(cont, flags)
+    if isinstance(source, pd.DataFrame):
+        rep = schemas.validate(source, schema, what="features", drop_invalid=drop_invalid)
+    else:
+        rep = schemas.validate(schemas.read_csv(source), schema, what=Path(source).name,
+                               drop_invalid=drop_invalid, line_offset=2)
+    X = rep.table.set_index("person_id")[feature_columns()].copy()
     X.index.name = "person_id"
-    cont = [c for c in X.columns if c not in CATEGORICAL]
-    X[cont] = X[cont].apply(pd.to_numeric).astype(float)
-    X["zip_code"] = X.zip_code.astype(str)
     X[list(CATEGORICAL)] = X[list(CATEGORICAL)].astype("category")
-    return X, bad
+    return X, rep.dropped
 
 

@@ -20,6 +20,7 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,8 +30,9 @@ import pandas as pd
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from ..geo import haversine_km, validate_coords
+from ..geo import haversine_km
 from ..io import require_columns
+from ..schemas import SOCIAL_SCHEMAS, TableError, check_references, read_csv, validate
 
 __all__ = [
     "KM_PER_MILE",
@@ -104,20 +106,42 @@ _USER_COLUMNS = ["user_id", "current_place", "hometown", "work", "current_visibl
                  "hometown_visible", "work_visible", "friends_visible"]
 
 
+def _edges_frame(edges: pd.DataFrame | NDArray | list) -> pd.DataFrame:
+    """Edges as a frame ``u, v`` (the values untouched, for validation)."""
+    if isinstance(edges, pd.DataFrame):
+        if {"u", "v"} <= set(edges.columns):
+            return edges[["u", "v"]]
+        if edges.shape[1] != 2:
+            raise ValueError(f"edges: expected columns u, v; got {list(edges.columns)}")
+        return edges.set_axis(["u", "v"], axis=1)
+    e = np.asarray(edges, dtype=object) if len(edges) else np.zeros((0, 2), dtype=np.int64)
+    if e.ndim != 2 or e.shape[1] != 2:
+        raise ValueError(f"edges: expected shape (E, 2); got {e.shape}")
+    return pd.DataFrame(e, columns=["u", "v"])
+
+
 def world_from_tables(
     places: pd.DataFrame,
     users: pd.DataFrame,
     edges: pd.DataFrame | NDArray,
     orgs: pd.DataFrame | None = None,
+    *,
+    line_offset: int | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> SocialWorld:
     """Validate real data in the world's schema and return a :class:`SocialWorld`.
 
-    Places need ``place_id, lat, lon`` (``name, country, population`` are
+    Every table is checked against its pandera schema
+    (:data:`homelib.schemas.SOCIAL_SCHEMAS`), collecting every problem:
+    places need ``place_id, lat, lon`` (``name, country, population`` are
     filled if missing), users the columns of :class:`SocialWorld`, edges two
     columns of user ids. Handling of bad input:
 
-    * unknown place or user ids, out-of-range coordinates, ids that are not
-      ``0..n-1`` in row order: ``ValueError`` naming the field and value;
+    * ids that are not integers (``1.5``, NaN), booleans that are not
+      ``True``/``False`` (``yes``, blank), coordinates out of range or not
+      numbers, ids that are not ``0..n-1`` in row order, unknown place,
+      organisation or user ids: :class:`homelib.schemas.TableError` (a
+      ``ValueError``) naming the table, column, row and value;
     * self loops and duplicate edges (in either direction): dropped and counted
       in ``stats`` (``self_loops_dropped``, ``duplicates_dropped``);
     * a user without any visible field is kept (PFLI gives them the prior) and
@@ -126,6 +150,25 @@ def world_from_tables(
     For a user whose current city is not known at all (real LN users), set
     ``current_place`` to -1: such users can be scored but never evaluated.
 
+    Parameters
+    ----------
+    places, users : DataFrame
+    edges : DataFrame or array of shape (E, 2)
+    orgs : DataFrame, optional
+        ``org_id`` (= row position), optionally ``kind, n_sites, sites``;
+        by default one organisation per work id used.
+    line_offset : int, optional
+        For tables read from CSV files: row ``i`` is on line ``i + line_offset``.
+    names : mapping, optional
+        How to name each table (``places``, ``users``, ``edges``, ``orgs``) in
+        messages, e.g. its file name.
+
+    Returns
+    -------
+    SocialWorld
+
+    Examples
+    --------
     >>> pl = pd.DataFrame({"place_id": [0, 1], "lat": [48.85, 48.63], "lon": [2.35, 2.45]})
     >>> us = pd.DataFrame({"user_id": [0, 1, 2], "current_place": [0, 1, 1],
     ...     "hometown": [0, -1, 1], "work": [-1, -1, -1], "current_visible": [True, True, False],
@@ -137,51 +180,47 @@ def world_from_tables(
     >>> world_from_tables(pl, us, [[0, 7]])
     Traceback (most recent call last):
     ...
-    ValueError: edges: unknown user id 7 (users are 0..2)
+    homelib.schemas.TableError: edges: column 'v', row 0, value 7: unknown user id (users are 0..2)
     """
-    places = places.copy()
-    require_columns(places, ["place_id", "lat", "lon"], "places")
-    validate_coords(places["lat"], places["lon"], "places")
-    if not np.array_equal(places["place_id"].to_numpy(), np.arange(len(places))):
-        raise ValueError("places: place_id must be 0..N-1 in row order")
+    lo = line_offset
+    nm = {t: t for t in ("places", "users", "edges", "orgs")} | dict(names or {})
+    places = validate(places, SOCIAL_SCHEMAS["places"], what=nm["places"], line_offset=lo).table
     for col, default in (("name", ""), ("country", ""), ("population", 0)):
         if col not in places:
             places[col] = default
-    users = users.copy()
-    require_columns(users, _USER_COLUMNS, "users")
-    if not np.array_equal(users["user_id"].to_numpy(), np.arange(len(users))):
-        raise ValueError("users: user_id must be 0..U-1 in row order")
+    users = validate(users, SOCIAL_SCHEMAS["users"], what=nm["users"], line_offset=lo).table
     n, n_pl = len(users), len(places)
     for col in ("current_place", "hometown"):
-        bad = (users[col] < -1) | (users[col] >= n_pl)
-        if bad.any():
-            v = users.loc[bad, col].iloc[0]
-            raise ValueError(f"users.{col}: unknown place id {v} (places are 0..{n_pl - 1})")
-    for col in _USER_COLUMNS[4:]:
-        users[col] = users[col].astype(bool)
-    if (users["current_visible"] & (users["current_place"] < 0)).any():
-        raise ValueError("users: current_visible is True for a user with current_place -1")
+        check_references(users, col, range(n_pl), allow=(-1,), what=nm["users"], line_offset=lo,
+                         target=f"place id (places are 0..{n_pl - 1}; -1 for none)")
+    unknown = users["current_visible"] & (users["current_place"] < 0)
+    if unknown.any():
+        i = int(np.flatnonzero(unknown.to_numpy())[0])
+        raise TableError(nm["users"], pd.DataFrame(
+            [(users.index[i], "current_visible", True,
+              "True for a user whose current_place is -1 (unknown)")],
+            columns=["row", "column", "value", "reason"]), line_offset=lo)
     if orgs is None:
         n_org = int(users["work"].max()) + 1 if len(users) else 0
         orgs = pd.DataFrame({"org_id": np.arange(n_org), "kind": "unknown", "n_sites": 0,
                              "sites": [()] * n_org})
-    if ((users["work"] < -1) | (users["work"] >= len(orgs))).any():
-        v = users.loc[(users["work"] < -1) | (users["work"] >= len(orgs)), "work"].iloc[0]
-        raise ValueError(f"users.work: unknown organisation id {v} (orgs are 0..{len(orgs) - 1})")
-    e = np.asarray(edges.to_numpy() if isinstance(edges, pd.DataFrame) else edges)
-    if e.size == 0:
-        e = np.zeros((0, 2), dtype=np.int64)
-    if e.ndim != 2 or e.shape[1] != 2:
-        raise ValueError(f"edges: expected shape (E, 2); got {e.shape}")
-    e = e.astype(np.int64)
-    bad = (e < 0) | (e >= n)
-    if bad.any():
-        raise ValueError(f"edges: unknown user id {e[bad][0]} (users are 0..{n - 1})")
+    else:
+        sites = orgs["sites"] if "sites" in orgs else None
+        orgs = validate(orgs, SOCIAL_SCHEMAS["orgs"], what=nm["orgs"], line_offset=lo).table
+        orgs["sites"] = list(sites) if sites is not None else [()] * len(orgs)
+    check_references(users, "work", range(len(orgs)), allow=(-1,), what=nm["users"], line_offset=lo,
+                     target=f"organisation id (orgs are 0..{len(orgs) - 1}; -1 for none)")
+    ef = validate(_edges_frame(edges), SOCIAL_SCHEMAS["edges"], what=nm["edges"],
+                  line_offset=lo).table
+    for col in ("u", "v"):
+        check_references(ef, col, range(n), what=nm["edges"], line_offset=lo,
+                         target=f"user id (users are 0..{n - 1})")
+    e = ef[["u", "v"]].to_numpy(dtype=np.int64).reshape(-1, 2)
     loops = e[:, 0] == e[:, 1]
     e = e[~loops]
-    lo, hi = np.minimum(e[:, 0], e[:, 1]), np.maximum(e[:, 0], e[:, 1])
-    key = np.unique(lo * n + hi)
-    clean = np.column_stack([key // n, key % n]).astype(np.int64)
+    lo_, hi_ = np.minimum(e[:, 0], e[:, 1]), np.maximum(e[:, 0], e[:, 1])
+    key = np.unique(lo_ * n + hi_)
+    clean = np.column_stack([key // n, key % n]).astype(np.int64) if n else e
     none = ~(users["current_visible"] | (users["hometown_visible"] & (users["hometown"] >= 0))
              | (users["work_visible"] & (users["work"] >= 0)) | users["friends_visible"])
     stats = {
@@ -194,27 +233,48 @@ def world_from_tables(
                        orgs=orgs, config=None, stats=stats)
 
 
-def read_social_world(folder) -> SocialWorld:
-    """Load real data from ``places.csv``, ``users.csv``, ``edges.csv`` (columns
-    ``u, v``) and optionally ``orgs.csv`` (``org_id, kind, n_sites``) in
-    ``folder``, validated by :func:`world_from_tables`.
-    """
+def read_social_world(folder: str | Path) -> SocialWorld:
+    """Load a real social network from CSV files in ``folder``.
 
+    ``places.csv``, ``users.csv``, ``edges.csv`` (columns ``u, v``) and
+    optionally ``orgs.csv`` (``org_id, kind, n_sites``), read as text
+    (:func:`homelib.schemas.read_csv`: 0-byte files, ragged rows and bytes
+    that are not UTF-8 get a clear error) and validated by
+    :func:`world_from_tables`; messages give the file line of each bad row.
+
+    Parameters
+    ----------
+    folder : str or Path
+
+    Returns
+    -------
+    SocialWorld
+
+    Raises
+    ------
+    FileNotFoundError
+        Naming the missing files.
+    homelib.schemas.TableError
+        Naming the table, column, row (and line) and value of each problem.
+
+    Examples
+    --------
+    >>> read_social_world("/nonexistent")
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: /nonexistent: missing ['places.csv', 'users.csv', 'edges.csv']
+    """
     folder = Path(folder)
     missing = [f for f in ("places.csv", "users.csv", "edges.csv") if not (folder / f).exists()]
     if missing:
         raise FileNotFoundError(f"{folder}: missing {missing}")
-    places = pd.read_csv(folder / "places.csv")
-    users = pd.read_csv(folder / "users.csv")
-    edges = pd.read_csv(folder / "edges.csv")
+    places = read_csv(folder / "places.csv")
+    users = read_csv(folder / "users.csv")
+    edges = read_csv(folder / "edges.csv")
     require_columns(edges, ["u", "v"], "edges.csv")
-    orgs = None
-    if (folder / "orgs.csv").exists():
-        orgs = pd.read_csv(folder / "orgs.csv")
-        require_columns(orgs, ["org_id"], "orgs.csv")
-        if "sites" not in orgs:
-            orgs["sites"] = [()] * len(orgs)
-    return world_from_tables(places, users, edges[["u", "v"]], orgs)
+    orgs = read_csv(folder / "orgs.csv") if (folder / "orgs.csv").exists() else None
+    return world_from_tables(places, users, edges[["u", "v"]], orgs, line_offset=2,
+                             names={t: f"{t}.csv" for t in ("places", "users", "edges", "orgs")})
 
 
 def friend_distance_km(world: SocialWorld) -> NDArray:

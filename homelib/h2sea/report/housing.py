@@ -17,7 +17,30 @@ import pandas as pd
 
 from ..housing import correlation
 
+SCOPE_LABELS = {
+    "china_level_2km": "all homes: area price vs income level",
+    "china_exact_2km": "all homes: area price vs exact income",
+    "commercial_level_2km": "commercial homes: area price vs income level",
+    "noncommercial_level_2km": "non-commercial homes: area price vs income level",
+    "commercial_exact_2km": "commercial homes: area price vs exact income",
+    "noncommercial_exact_2km": "non-commercial homes: area price vs exact income",
+    "own_price_exact:commercial": "commercial homes: own price vs exact income",
+    "own_price_exact:noncommercial": "non-commercial homes: own price vs exact income",
+}
+"""Readable names of the correlation scopes on axes and legends (the files keep the keys)."""
+
+
+def scope_label(scope: str) -> str:
+    """The readable name of a correlation scope (the key itself when it has none).
+
+    >>> scope_label("china_exact_2km"), scope_label("city_level_2km:Harbin")
+    ('all homes: area price vs exact income', 'city_level_2km:Harbin')
+    """
+    return SCOPE_LABELS.get(scope, scope)
+
 __all__ = [
+    "SCOPE_LABELS",
+    "scope_label",
     "plot_price_income_scatter",
     "city_table",
     "plot_city_correlations",
@@ -43,9 +66,11 @@ def plot_price_income_scatter(X: pd.DataFrame, meta: pd.DataFrame, price: str = 
                    label=f"{label} (n={len(s)}, r={r:.2f})")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("mean listed sale price within 2 km (yuan/m2)")
+    ax.set_xlabel("mean listed sale price within 2 km (yuan/m²)")
     ax.set_ylabel("exact monthly income (yuan)")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncols=2,
+              frameon=False, markerscale=2)
+    fig.tight_layout()
     return fig
 
 
@@ -75,22 +100,41 @@ def plot_city_correlations(table: pd.DataFrame, top: int = 25):
     ax.axvline(0, color="grey", lw=0.5)
     ax.set_xlabel("Pearson r, price vs personal income level")
     if pub.any():
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, loc="lower left", bbox_to_anchor=(1.01, 0.0), frameon=False)
+    fig.tight_layout()
     return fig
 
 
 def plot_sweep(sweep: pd.DataFrame, published: Mapping[str, float] | None = None):
-    """r (with 95 % intervals) per scope against ``commercial_price_link``."""
+    """r (with 95 % intervals) per scope against ``commercial_price_link``.
+
+    Scopes are drawn side by side around each link value and named by
+    :data:`SCOPE_LABELS` in a legend below the axes.
+
+    >>> sw = pd.DataFrame({"commercial_price_link": [0.0, 1.0], "scope": "china_exact_2km",
+    ...                    "pearson_r": [0.3, 0.4], "ci_low": [0.2, 0.3], "ci_high": [0.4, 0.5]})
+    >>> fig = plot_sweep(sw, {"china_exact_2km": 0.34})
+    >>> fig.axes[0].get_legend().get_texts()[0].get_text()
+    'all homes: area price vs exact income'
+    """
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    for i, (scope, s) in enumerate(sweep.groupby("scope", sort=False)):
-        ax.errorbar(s["commercial_price_link"], s["pearson_r"],
+    fig, ax = plt.subplots(figsize=(6.5, 4.6))
+    groups = list(sweep.groupby("scope", sort=False))
+    values = np.sort(sweep["commercial_price_link"].unique())
+    gap = float(np.diff(values).min()) if len(values) > 1 else 1.0
+    width = 0.5 * gap / max(len(groups), 1)
+    for i, (scope, s) in enumerate(groups):
+        x = s["commercial_price_link"] + (i - (len(groups) - 1) / 2) * width
+        ax.errorbar(x, s["pearson_r"],
                     yerr=[s["pearson_r"] - s["ci_low"], s["ci_high"] - s["pearson_r"]],
-                    marker="o", capsize=3, label=scope, color=f"C{i}")
+                    marker="o", capsize=3, label=scope_label(scope), color=f"C{i}")
         if published and scope in published:
             ax.axhline(published[scope], color=f"C{i}", ls=":", lw=1)
-    ax.set_xlabel("commercial_price_link (world mechanism)")
+    ax.set_xticks(values)
+    ax.set_xlabel("strength of the commercial price link (world parameter commercial_price_link)")
     ax.set_ylabel("Pearson r")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2,
+              frameon=False)
+    fig.tight_layout()
     return fig
