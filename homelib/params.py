@@ -202,6 +202,7 @@ class CityVillage(NotebookParams):
     max_epochs: Int(1, 500)
     rank_families: ListOf(OneOf(*FEATURE_FAMILIES))
     rank_repeats: Int(1, 10)
+    ledger_profile: OneOf("ci", "full")
 
 
 class HousingIncome(NotebookParams):

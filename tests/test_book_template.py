@@ -108,7 +108,8 @@ def test_parameters_worth_changing_name_real_parameters(name):
                               f"parameters {sorted(declared)} (found {sorted(named)})")
 
 
-@pytest.mark.parametrize("name", chapters())
+# every check cell is hidden since main 2fe8008 (03-05, 08, 09 included): no chapter pending
+@pytest.mark.parametrize("name", sorted(NOTEBOOKS))
 def test_the_check_cell_is_hidden(name):
     nb = _nb(name)
     index = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))

@@ -51,6 +51,8 @@ __all__ = [
     "h2sea_06",
     "pfli_08",
     "exposure_09",
+    "family_importance",
+    "table4_world0",
     "chapter_tables",
     "ledger_tables",
     "CHAPTER_PARAMS",
@@ -160,6 +162,34 @@ def h2sea_03(params: Mapping[str, Any], settings: Mapping[str, Any]) -> Tables:
     return _cached("03", params, settings, build)
 
 
+def family_importance(params: Mapping[str, Any], world: int, scale: float,
+                      repeats: int) -> pd.DataFrame:
+    """Single-family importance of one world (cached, the key chapter 04 uses).
+
+    Returns ``task, feature, f1, auc, gmean, accuracy, score``
+    (:func:`homelib.h2sea.analyses.feature_family_importance`) for chapter 04's
+    ``families``, ``method`` and ``max_epochs`` on the world of seed ``world``.
+    """
+    fams = list(params["families"])
+    method = params["method"]
+    mp = {"max_epochs": params["max_epochs"]} if method in NEURAL else {}
+
+    def build() -> pd.DataFrame:
+        ds = h2sea_dataset(scale, world)
+        fam = {f: ds.families[f] for f in fams}
+        return analyses.feature_family_importance(ds.X, ds.y, fam, method, mp, repeats, world)
+
+    return io.cached("h2sea_family_importance",
+                     {"scale": float(scale), "seed": int(world), "families": fams,
+                      "method": method, "params": mp, "repeats": int(repeats), "v": 2}, build)
+
+
+def table4_world0(profile: str) -> pd.DataFrame:
+    """Chapter 04's single-family importance as it runs under ``profile`` (world 0)."""
+    p = notebook_parameters("04_feature_importance", profile)
+    return family_importance(p, int(p["seed"]), float(p["scale"]), int(p["repeats"]))
+
+
 def h2sea_04(params: Mapping[str, Any], settings: Mapping[str, Any]) -> Tables:
     """Table 4 over the worlds: ``h2sea_importance`` (single families) and ``h2sea_people``.
 
@@ -173,16 +203,7 @@ def h2sea_04(params: Mapping[str, Any], settings: Mapping[str, Any]) -> Tables:
             scale = float(params["scale"]) if own else float(settings["h2sea_scale"])
             repeats = int(params["repeats"]) if own else int(settings["importance_repeats"])
             ds = h2sea_dataset(scale, w)
-            fams = list(params["families"])
-            fam = {f: ds.families[f] for f in fams}
-            method = params["method"]
-            mp = {"max_epochs": params["max_epochs"]} if method in NEURAL else {}
-            imp = io.cached("h2sea_family_importance",
-                            {"scale": scale, "seed": w, "families": fams, "method": method,
-                             "params": mp, "repeats": repeats, "v": 2},
-                            lambda ds=ds, fam=fam, method=method, mp=mp, repeats=repeats, w=w:
-                            analyses.feature_family_importance(ds.X, ds.y, fam, method, mp,
-                                                               repeats, w))
+            imp = family_importance(params, w, scale, repeats)
             parts.append({"h2sea_importance": A.h2sea_importance(imp, w),
                           "h2sea_people": A.h2sea_people(ds.X, ds.y, ds.meta, w)})
         return _concat(parts)
