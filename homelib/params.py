@@ -263,6 +263,7 @@ class CityVillage(NotebookParams):
     rank_families: ListOf(OneOf(*FEATURE_FAMILIES))
     rank_repeats: Int(1, 10)
     n_jobs: Int(1, 64)
+    ledger_profile: OneOf("ci", "full")
 
 
 class HousingIncome(NotebookParams):
@@ -273,6 +274,7 @@ class HousingIncome(NotebookParams):
     min_city_n: Int(4, 1000)
     sweep_values: ListOf(Float(0.0, 5.0))
     sweep_scale: Float(0.05, 1.0)
+    ledger_profile: OneOf("ci", "full")
 
 
 class SocialWorld(NotebookParams):
@@ -301,6 +303,7 @@ class PFLI(NotebookParams):
     n_map_users: Int(1, 1000)
     friend_only_scale: Float(0.001, 1.0)
     data: Data
+    ledger_profile: OneOf("ci", "full")
 
 
 class Exposure(NotebookParams):
@@ -322,6 +325,25 @@ class Exposure(NotebookParams):
     target_level: Int(1, 5)
     n_whatif: Int(1)
     cases_per_level: Int(1, 20)
+    ledger_profile: OneOf("ci", "full")
+
+
+class Claims(NotebookParams):
+    """10_claims: world 0 is the chapters' own world under ``profile``; ``worlds`` are the
+    seeds of the extra worlds, at the sizes below (the claims ledger, issue 11)."""
+
+    profile: OneOf("ci", "full")
+    worlds: ListOf(Int(1))
+    h2sea_scale: Float(0.2, 1.0)
+    h2sea_repeats: Int(1, 20)
+    h2sea_grid: OneOf("ci", "full")
+    importance_repeats: Int(1, 10)
+    social_scale: Float(0.01, 1.0)
+    pfli_folds: Int(2, 20)
+    ln_users: Int(50)
+    n_whatif: Int(10)
+    cv_folds: Int(2, 50)
+    n_estimators: Int(1, 2000)
 
 
 def _increasing(items: list) -> list:
@@ -427,6 +449,7 @@ NOTEBOOK_PARAMETERS: dict[str, type[NotebookParams]] = {
     "07_social_world": SocialWorld,
     "08_pfli": PFLI,
     "09_exposure": Exposure,
+    "10_claims": Claims,
     "11_pfli_scale": PFLIScale,
     "12_real_data": RealData,
     "13_home_exposure": HomeExposure,

@@ -129,6 +129,8 @@ CONTRACTS = {
     "home_exposure.csv": ("13_home_exposure", ["task", "disclosure", "exposure_probability",
                                                "risk_level", "utility", "n"]),
     "home_exposure_models.csv": ("13_home_exposure", ["model", "mae", "rmse"]),
+    "claims.csv": ("10_claims", ["paper", "claim_id", "section", "claim", "scope", "verdict",
+                                 "effect", "ci_low", "ci_high", "n_worlds", "chapter"]),
 }
 
 
@@ -157,3 +159,81 @@ def test_result_contracts_after_ci_run(ci_project):
         assert store.verify() == []
     finally:
         mp.undo()
+
+
+def test_claims_ledger_after_ci_run():
+    """Run after the smoke run: claims.csv has exactly its contract's columns, every claim of
+    data/reference/claims.csv once, a known verdict, and an interval around every effect
+    from at least 3 worlds (the ci profile runs 3 worlds too)."""
+    import numpy as np
+    import pandas as pd
+
+    from homelib.claims import engine
+
+    led = pd.read_csv(io.results_dir() / "claims.csv")
+    assert list(led.columns) == engine.LEDGER_COLUMNS
+    assert led["claim_id"].tolist() == engine.load_claims()["claim_id"].tolist()
+    assert set(led["verdict"]) <= set(engine.VERDICTS)
+    tested = led[led["verdict"] != "not testable"]
+    assert (tested["n_worlds"] >= 3).mean() > 0.9, tested.loc[tested.n_worlds < 3, "claim_id"]
+    ok = tested["ci_low"].notna()
+    assert (tested.loc[ok, "ci_low"] <= tested.loc[ok, "effect"] + 1e-12).all()
+    assert (tested.loc[ok, "effect"] <= tested.loc[ok, "ci_high"] + 1e-12).all()
+    decided = tested["verdict"].isin(["holds", "does not hold"])
+    assert (np.sign(tested.loc[decided, "ci_low"]) == np.sign(tested.loc[decided, "ci_high"])).all()
+
+
+# Chapters whose "this book vs the paper" verdicts come from the claims ledger (glued as
+# claim-<claim_id>); chapters 03 and 04 join when their verdict sections are generated too
+# (their verdicts are in chapter 10 until then).
+LEDGER_CHAPTERS = ("05_city_village", "06_housing_income", "08_pfli", "09_exposure")
+
+
+def _glued(path):
+    """Glue names and text values of an executed notebook."""
+    nb = nbformat.read(path, as_version=4)
+    out = {}
+    for cell in nb.cells:
+        for o in cell.get("outputs", []):
+            name = o.get("metadata", {}).get("scrapbook", {}).get("name")
+            text = o.get("data", {}).get("application/papermill.record/text/plain")
+            if name and text is not None:
+                out[name] = text.strip("'\"")
+    return out
+
+
+def test_chapter_verdicts_match_the_ledger_after_ci_run():
+    """Run after the smoke run: every chapter that discusses claims glues each of them as
+    claim-<claim_id>, with the verdict of data/results/claims.csv (so no chapter can state a
+    verdict the ledger does not have), and glues no claim the ledger does not know."""
+    import pandas as pd
+
+    led = pd.read_csv(io.results_dir() / "claims.csv").set_index("claim_id")
+    for chapter in LEDGER_CHAPTERS:
+        if chapter not in NOTEBOOKS:
+            continue
+        glued = {k[len("claim-"):]: v for k, v in
+                 _glued(io.project_root() / "book" / f"{chapter}.ipynb").items()
+                 if k.startswith("claim-")}
+        expected = led.index[led["chapter"] == chapter]
+        assert set(glued) == set(expected), (chapter, sorted(set(expected) ^ set(glued))[:5])
+        wrong = {c: (v, led.loc[c, "verdict"]) for c, v in glued.items()
+                 if v != led.loc[c, "verdict"]}
+        assert not wrong, (chapter, wrong)
+
+
+def test_published_facts_shown_in_the_calibration_after_ci_run():
+    """Run after the smoke run: every survey fact and Table 2 share that
+    homelib.claims.published says is shown has a row (or rows, for the three-way class
+    shares) in h2sea_calibration.csv."""
+    import pandas as pd
+
+    from homelib.claims import published
+
+    cal = pd.read_csv(io.results_dir() / "h2sea_calibration.csv")["quantity"].astype(str)
+    c = published.coverage()
+    shown = c[(c["file"] == "h2sea_facts") & (c["status"] == "shown")]["row"]
+    missing = [k for k in shown if not cal.str.startswith(k).any()]
+    t2 = c[c["file"] == "h2sea_table2_demographics"]["row"].str.replace("|", ": ", regex=False)
+    missing += [k for k in t2 if f"table2_{k}" not in set(cal)]
+    assert not missing, missing

@@ -74,7 +74,6 @@ def book_vs_paper(
     models: pd.DataFrame,
     ep_by_category: pd.DataFrame,
     report: ExposureReport,
-    guidelines: pd.DataFrame,
 ) -> pd.DataFrame:
     """The chapter's closing table: the paper's numbers beside this book's.
 
@@ -86,8 +85,6 @@ def book_vs_paper(
         :func:`ep_at_k` by ``category`` including K = 100 and 20.
     report : ExposureReport
         The one-user report (Table 8 analogue, at its own K).
-    guidelines : DataFrame
-        :func:`check_guidelines` output.
 
     Returns
     -------
@@ -114,15 +111,14 @@ def book_vs_paper(
                      "paper": paper_settings[f"hide {h}"],
                      "book": float(v.loc[h, "exposure_probability"])})
     ep = ep_by_category.set_index(["category", "k_km"])["ep"]
-    claims = [("WE", 20.0, 0.834, "Table 7 U9 / Sec 8.3: EP of 'WE' alone at 20 km"),
-              ("HT+WE", 100.0, 0.903, "Table 7 U7 / Fig 6: EP of 'HT+WE' at 100 km")]
-    for cat, k, paper, text in claims:
-        book = float(ep.get((cat, k), float("nan")))
+    t7 = load_reference("pfli_table7_cases.csv").set_index(["user", "error_distance_km"])
+    cases = [("U9", 20, "Table 7 U9 / Sec 8.3: EP of 'WE' alone at 20 km"),
+             ("U7", 100, "Table 7 U7 / Fig 6: EP of 'HT+WE' at 100 km")]
+    for user, k, text in cases:
+        cat = t7.loc[(user, k), "category"]
+        book = float(ep.get((cat, float(k)), float("nan")))
         rows.append({"quantity": text + " (book: mean over the category)",
-                     "paper": paper, "book": book})
-    for g in guidelines.itertuples():
-        rows.append({"quantity": f"guideline {g.guideline} holds (1 = yes)",
-                     "paper": 1.0, "book": float(g.holds)})
+                     "paper": float(t7.loc[(user, k), "exposure_probability"]), "book": book})
     return pd.DataFrame(rows)
 
 

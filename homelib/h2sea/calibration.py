@@ -19,6 +19,7 @@ from numpy.typing import ArrayLike
 
 from .. import io
 from .features import FALLBACK_KM, RADIUS_KM, H2SEADataset
+from .housing import price_vs_income_level
 from .sources import Sources
 from .world import SurveyWorld, eq1_inclusion
 
@@ -163,8 +164,10 @@ def calibration_table(world: SurveyWorld, sources: Sources, ds: H2SEADataset) ->
         share(f"table2_{r.attribute}: {r.category}", r.fraction_pct, hit, cl, "% of people", 2.5)
     has = m.has_sale_price_2km
     lvl = y.personal_income.astype(float)
-    add("corr_price_vs_income_level_china", 0.185, _pearson(X.hp_mean, lvl), "Pearson r", 0.1,
-        "all people, filled prices included (Sec 6 does not say which set)")
+    add("corr_price_vs_income_level_china", 0.185,
+        price_vs_income_level(X, y, m)["pearson_r"], "Pearson r", 0.1,
+        "homes with a sale listing within 2 km, as Sec 6 and chapter 06 (one definition: "
+        "homelib.h2sea.housing.price_vs_income_level)")
     add("corr_price_vs_exact_income_2800", 0.34,
         _pearson(X.hp_mean[has], m.exact_income[has]), "Pearson r", 0.1,
         "people with a sale price within 2 km and an exact income")
