@@ -329,8 +329,11 @@ class Exposure(NotebookParams):
 
 
 class Claims(NotebookParams):
-    """10_claims: world 0 is the chapters' own world under ``profile``; ``worlds`` are the
-    seeds of the extra worlds, at the sizes below (the claims ledger, issue 11)."""
+    """10_claims.
+
+    World 0 is the chapters' own world under ``profile``; ``worlds`` are the
+    seeds of the extra worlds, at the sizes below (the claims ledger, issue 11).
+    """
 
     profile: OneOf("ci", "full")
     worlds: ListOf(Int(1))
