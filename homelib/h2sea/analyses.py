@@ -562,7 +562,10 @@ def subset_feature_ranks(X: pd.DataFrame, y: pd.DataFrame, is_city: pd.Series,
         Xs, ys = (X, y) if keep.all() else (X[keep], y[keep])
         imp = feature_family_importance(Xs, ys, families, method, params, repeats, seed,
                                         n_jobs=n_jobs, cache=cache)
-        imp["rank"] = imp.groupby("task")["score"].rank(ascending=False, method="first").astype(int)
+        # a family whose score is undefined on a small subset (a class absent from a test
+        # split makes AUC undefined) ranks last rather than stopping the chapter
+        imp["rank"] = imp.groupby("task")["score"].rank(ascending=False, method="first",
+                                                        na_option="bottom").astype(int)
         imp.insert(0, "dataset", name)
         out.append(imp)
     return pd.concat(out, ignore_index=True)
