@@ -103,12 +103,16 @@ def auc(y_true: ArrayLike, proba: ArrayLike, multi_class: str = "ovr") -> float:
     --------
     >>> auc([0, 1, 2], [[.8, .1, .1], [.1, .8, .1], [.1, .1, .8]])
     1.0
+    >>> auc([0, 1, 1], [[.6, .4], [.3, .7], [.8, .2]])  # two classes: AUC of class 1's score
+    0.5
     """
     y, p = _labels_and_proba(y_true, proba)
     labels = list(range(p.shape[1]))
     if len(np.unique(y)) < p.shape[1]:
         return float("nan")
     p = p / p.sum(axis=1, keepdims=True)
+    if p.shape[1] == 2:  # two classes: scikit-learn takes the positive class's score
+        return float(roc_auc_score(y, p[:, 1]))
     return float(roc_auc_score(y, p, multi_class=multi_class, average="macro", labels=labels))
 
 

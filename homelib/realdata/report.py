@@ -273,7 +273,7 @@ def leak_demo(safe: FeatureTable, leaky: FeatureTable, seed: int, method: str = 
     for name, label, t in (("safe", "reference + area id", safe),
                            ("leaky", "leave-one-out + area id (refused)", leaky)):
         split = parts.get(name) or protocol.stratified_split(t.y, seed=seed)
-        res, _ = protocol.tune_and_test(method, t.X, t.y, split, grid, seed=seed)
+        res = protocol.tune_and_test(method, t.X, t.y, split, grid, seed=seed)
         res.insert(0, "features", label)
         rows.append(res[["features", "task", "method", "f1", "auc", "gmean", "accuracy"]])
     return pd.concat(rows[::-1], ignore_index=True)
