@@ -51,7 +51,7 @@ def test_toc_lists_every_notebook():
 def ci_project(tmp_path_factory):
     """The ci profile run, forced, in a scratch copy of the project.
 
-    The copy has the notebooks, the reference tables and (shared) the cache;
+    The copy has the notebooks, the reference tables, the test fixtures and (shared) the cache;
     its kernels import this checkout's homelib.
     """
     root = tmp_path_factory.mktemp("ci_project")
@@ -61,6 +61,8 @@ def ci_project(tmp_path_factory):
     (REPO / "data" / "cache").mkdir(parents=True, exist_ok=True)
     (root / "data" / "cache").symlink_to(REPO / "data" / "cache")  # keys include the code
     (root / "book").mkdir()
+    (root / "tests").mkdir()  # chapter 12's ci profile reads the check-in fixture
+    (root / "tests" / "fixtures").symlink_to(REPO / "tests" / "fixtures")
     mp = pytest.MonkeyPatch()
     mp.setenv("HOMELIB_ROOT", str(root))
     mp.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
