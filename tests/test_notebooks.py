@@ -61,6 +61,8 @@ def ci_project(tmp_path_factory):
     (REPO / "data" / "cache").mkdir(parents=True, exist_ok=True)
     (root / "data" / "cache").symlink_to(REPO / "data" / "cache")  # keys include the code
     (root / "book").mkdir()
+    # chapter 14 runs the profile command on the book's example profile
+    shutil.copy(REPO / "book" / "example_profile.yml", root / "book" / "example_profile.yml")
     (root / "tests").mkdir()  # chapter 12's ci profile reads the check-in fixture
     (root / "tests" / "fixtures").symlink_to(REPO / "tests" / "fixtures")
     mp = pytest.MonkeyPatch()
