@@ -165,16 +165,17 @@ def test_result_contracts_after_ci_run(ci_project):
         mp.undo()
 
 
-def test_claims_ledger_after_ci_run():
+def test_claims_ledger_after_ci_run(ci_project, monkeypatch):
     """Run after the smoke run: claims.csv has exactly its contract's columns, every claim of
     data/reference/claims.csv once, a known verdict, and an interval around every effect
     from at least 3 worlds (the ci profile runs 3 worlds too)."""
+    monkeypatch.setenv("HOMELIB_ROOT", str(ci_project[0]))  # the smoke run's results
     import numpy as np
     import pandas as pd
 
     from homelib.claims import engine
 
-    led = pd.read_csv(io.results_dir() / "claims.csv")
+    led = pd.read_csv(io.project_root() / "data" / "results" / "claims.csv")
     assert list(led.columns) == engine.LEDGER_COLUMNS
     assert led["claim_id"].tolist() == engine.load_claims()["claim_id"].tolist()
     assert set(led["verdict"]) <= set(engine.VERDICTS)
@@ -206,13 +207,14 @@ def _glued(path):
     return out
 
 
-def test_chapter_verdicts_match_the_ledger_after_ci_run():
+def test_chapter_verdicts_match_the_ledger_after_ci_run(ci_project, monkeypatch):
     """Run after the smoke run: every chapter that discusses claims glues each of them as
     claim-<claim_id>, with the verdict of data/results/claims.csv (so no chapter can state a
     verdict the ledger does not have), and glues no claim the ledger does not know."""
+    monkeypatch.setenv("HOMELIB_ROOT", str(ci_project[0]))  # the smoke run's results
     import pandas as pd
 
-    led = pd.read_csv(io.results_dir() / "claims.csv").set_index("claim_id")
+    led = pd.read_csv(io.project_root() / "data" / "results" / "claims.csv").set_index("claim_id")
     for chapter in LEDGER_CHAPTERS:
         if chapter not in NOTEBOOKS:
             continue
@@ -226,15 +228,16 @@ def test_chapter_verdicts_match_the_ledger_after_ci_run():
         assert not wrong, (chapter, wrong)
 
 
-def test_published_facts_shown_in_the_calibration_after_ci_run():
+def test_published_facts_shown_in_the_calibration_after_ci_run(ci_project, monkeypatch):
     """Run after the smoke run: every survey fact and Table 2 share that
     homelib.claims.published says is shown has a row (or rows, for the three-way class
     shares) in h2sea_calibration.csv."""
+    monkeypatch.setenv("HOMELIB_ROOT", str(ci_project[0]))  # the smoke run's results
     import pandas as pd
 
     from homelib.claims import published
 
-    cal = pd.read_csv(io.results_dir() / "h2sea_calibration.csv")["quantity"].astype(str)
+    cal = pd.read_csv(io.project_root() / "data" / "results" / "h2sea_calibration.csv")["quantity"].astype(str)
     c = published.coverage()
     shown = c[(c["file"] == "h2sea_facts") & (c["status"] == "shown")]["row"]
     missing = [k for k in shown if not cal.str.startswith(k).any()]
