@@ -398,8 +398,8 @@ def load_profile(name: str) -> Profile:
 
     Examples
     --------
-    >>> load_profile("ci").notebooks["00_overview"]
-    {'metric': 'f1'}
+    >>> load_profile("ci").notebooks["00_overview"]["metric"]
+    'f1'
     """
     path = profile_path(name)
     rel = _rel(path)
