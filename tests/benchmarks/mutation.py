@@ -415,7 +415,13 @@ def write_report(report: str, results: list, path: Path, sample: dict | None = N
         unexplained += why is None
         lines += [f"### `{n}` ({s})", "", "```diff", show(n), "```", "",
                   f"Why: {why or 'unexplained (no entry in tests/benchmarks/mutation_survivors.yml)'}", ""]
-    lines += [f"Unexplained survivors: {unexplained}.", ""]
+    benign = sum(str(reasons.get(n, "")).startswith(("Equivalent", "Harmless")) for *_, n, _s in surv)
+    k, n = _checked(total)
+    lo, hi = wilson(k, n - benign)
+    lines += [f"Unexplained survivors: {unexplained}. Survivors explained as equivalent or harmless: "
+              f"{benign}; leaving them out, {k} of {n - benign} mutants are killed "
+              f"({100 * k / max(n - benign, 1):.1f}%; 95% Wilson interval "
+              f"{100 * lo:.1f}%-{100 * hi:.1f}%).", ""]
     if total["not checked"]:
         idle = sorted({f"`{m}.{f}`" for m, f, _, s in results if s == "not checked"})
         lines += ["## Not checked", "",
