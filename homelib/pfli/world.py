@@ -687,10 +687,12 @@ def read_social_world_parquet(folder) -> SocialWorld:
     Parameters
     ----------
     folder : path
+        A folder written by :func:`write_social_world_parquet`.
 
     Returns
     -------
     SocialWorld
+        The world, equal to the one written.
 
     Raises
     ------
@@ -699,6 +701,19 @@ def read_social_world_parquet(folder) -> SocialWorld:
     ValueError
         Wrong format version, counts that disagree with ``meta.json``, or
         edges naming unknown users.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> w = build_social_world(SocialConfig(n_users=300, n_places=30, n_multi_orgs=3), seed=0)
+    >>> d = write_social_world_parquet(w, Path(tempfile.mkdtemp()) / "w")
+    >>> len(read_social_world_parquet(d).users)
+    300
+    >>> (d / "edges.parquet").unlink()
+    >>> read_social_world_parquet(d)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: ...: missing ['edges.parquet']
     """
     import pyarrow.parquet as pq
 
@@ -752,12 +767,24 @@ def stored_social_world(scale: float = 1.0, seed: int = 0, **params) -> SocialWo
     scale : float
         Share of the paper's users, in (0, 10] (see :meth:`SocialConfig.scaled`).
     seed : int
+        Seed of the generator.
     **params
         :class:`SocialConfig` fields.
 
     Returns
     -------
     SocialWorld
+        The world, read back from its Parquet folder.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> os.environ["HOMELIB_ROOT"] = tempfile.mkdtemp()  # a scratch cache for this example
+    >>> a = stored_social_world(0.001, seed=1, n_multi_orgs=3)  # built and written
+    >>> b = stored_social_world(0.001, seed=1, n_multi_orgs=3)  # read back
+    >>> len(a.users) == SocialConfig.scaled(0.001).n_users, bool((a.edges == b.edges).all())
+    (True, True)
+    >>> del os.environ["HOMELIB_ROOT"]
     """
     cfg = SocialConfig.scaled(scale, **params)
     key = {"params": {"seed": seed, **asdict(cfg), "version": 1}, "homelib_code": code_hash()}

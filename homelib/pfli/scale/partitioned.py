@@ -129,6 +129,16 @@ class Predictions:
         (``user_index`` = position in ``users``).
     info : dict
         How the run went: partitions, workers, scheduler, seconds.
+
+    Examples
+    --------
+    Usually returned by :func:`predict_users`; built by hand here:
+
+    >>> sel = pd.DataFrame({"user_index": [0, 1], "pred_place": [3, -1]})
+    >>> p = Predictions(users=np.array([7, 2]), prior=np.array([False, True]),
+    ...                 has_la_friends=np.array([True, False]), selections={"prob": sel})
+    >>> p.users[p.prior].tolist(), p.info
+    ([2], {})
     """
 
     users: NDArray[np.int64]
@@ -145,6 +155,33 @@ class ScaledEvaluation:
     ``per_user`` has the columns of ``PFLIEvaluation.per_user`` for the PFLI
     methods; ``aed`` and ``acc_at_k`` follow the ``pfli_aed.csv`` and
     ``pfli_acc_at_k.csv`` contracts (PFLI rows only).
+
+    Parameters
+    ----------
+    per_user : DataFrame
+        One row per (user, PFLI method), as ``PFLIEvaluation.per_user``.
+    aed, acc_at_k : DataFrame
+        :func:`~homelib.pfli.evaluation.aed_table` and
+        :func:`~homelib.pfli.evaluation.acc_table` of ``per_user``.
+    models : list of PFLIModel
+        The fitted model of every fold.
+    clusters : int array
+        UPGMA cluster of every place.
+    ln_per_user : DataFrame or None
+        Rows of the scored LN users, if any.
+    info : dict
+        Run facts (fold sizes, partitions, seconds).
+
+    Examples
+    --------
+    Usually returned by :func:`evaluate_pfli_dask`; built by hand here:
+
+    >>> pu = pd.DataFrame({"user_id": [0, 1], "method": "PFLI_prob", "error_km": [5.0, 80.0],
+    ...                    "has_la_friends": [True, False]})
+    >>> ev = ScaledEvaluation(pu, aed_table(pu), acc_table(pu, [10]), models=[],
+    ...                       clusters=np.zeros(2, dtype=int))
+    >>> ev.acc_at_k.query("user_set == 'overall'")["acc"].tolist()
+    [0.5]
     """
 
     per_user: pd.DataFrame
@@ -316,7 +353,7 @@ def _assemble(users: NDArray, order: NDArray, blocks: list[_Block],
 
 
 def _quiet() -> bool | None:
-    """tqdm's ``disable``: quiet on CI, else only when the output is not a terminal."""
+    """Return tqdm's ``disable``: quiet on CI, else only when the output is not a terminal."""
     return True if os.environ.get("CI") else None
 
 
@@ -428,8 +465,9 @@ def connect(scheduler: Any = None, *, n_workers: int = 2, processes: bool = True
 
 @contextmanager
 def dask_client(scheduler: Any = None, **options: Any) -> Iterator[Any]:
-    """:func:`connect` as a context: the client (and its ``LocalCluster``) is closed on exit,
-    unless ``scheduler`` was an open ``Client``, which is left open.
+    """:func:`connect` as a context: the client (and its ``LocalCluster``) is closed on exit.
+
+    A ``scheduler`` that was an open ``Client`` is left open.
 
     Parameters
     ----------
@@ -465,7 +503,17 @@ def _imported() -> bool:
 
 
 def warm_up(client: Any) -> float:
-    """Make every worker import ``homelib`` now (not in its first task); returns seconds.
+    """Make every worker import ``homelib`` now (not in its first task).
+
+    Parameters
+    ----------
+    client : distributed.Client
+        A client of the cluster whose workers are warmed up.
+
+    Returns
+    -------
+    float
+        Seconds it took.
 
     Examples
     --------
@@ -513,6 +561,18 @@ def worker_peak_rss(client: Any, *, reset: bool = False) -> dict[str, int]:
     (which returns the peaks, then resets them where the system allows it:
     Linux). Threaded workers (``processes=False``) all report the process of
     the client.
+
+    Parameters
+    ----------
+    client : distributed.Client
+        A client of the cluster to measure.
+    reset : bool
+        Reset the peaks after reading them.
+
+    Returns
+    -------
+    dict of str to int
+        Peak resident bytes by worker address.
 
     Examples
     --------
