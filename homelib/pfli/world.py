@@ -76,8 +76,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from tqdm import tqdm
 
+from .. import progress
 from ..geo import SphereIndex, haversine_km, world_cities
 from ..io import cache_dir, cached, code_hash, param_hash
 from .data import KM_PER_MILE, SocialWorld, _adjacency
@@ -519,7 +519,8 @@ def build_social_world(config: SocialConfig | None = None, seed: int = 0) -> Soc
     """
     cfg = config or SocialConfig()
     rng = np.random.default_rng(seed)
-    bar = tqdm(total=5, desc=f"social world ({cfg.n_users:,} users)", disable=_quiet(cfg.n_users))
+    bar = progress.bar(total=5, desc=f"social world ({cfg.n_users:,} users)", unit="step",
+                       enabled=False if cfg.n_users < 500_000 else None)  # large worlds only
     places = _draw_places(cfg, rng)
     n = cfg.n_users
     current = rng.choice(cfg.n_places, size=n, p=_place_weights(places, cfg))
@@ -555,11 +556,6 @@ def build_social_world(config: SocialConfig | None = None, seed: int = 0) -> Soc
         config=cfg,
         stats=stats,
     )
-
-
-def _quiet(n_users: int) -> bool | None:
-    """The ``disable`` argument of tqdm: bars only for large worlds, on a terminal, never on CI."""
-    return True if os.environ.get("CI") or n_users < 500_000 else None
 
 
 def social_world(scale: float = 1.0, seed: int = 0, **params) -> SocialWorld:

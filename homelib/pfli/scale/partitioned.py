@@ -50,7 +50,6 @@ Examples
 from __future__ import annotations
 
 import logging
-import os
 import resource
 import sys
 import threading
@@ -66,9 +65,9 @@ import pandas as pd
 import psutil
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
-from tqdm import tqdm
 
 from ...geo import haversine_km
+from ...progress import bar
 from ..clusters import SELECTORS, cluster_places, select_many
 from ..data import SocialWorld
 from ..evaluation import DEFAULT_KS, acc_table, aed_table
@@ -352,11 +351,6 @@ def _assemble(users: NDArray, order: NDArray, blocks: list[_Block],
                        info=info)
 
 
-def _quiet() -> bool | None:
-    """Return tqdm's ``disable``: quiet on CI, else only when the output is not a terminal."""
-    return True if os.environ.get("CI") else None
-
-
 # ----------------------------------------------------------------------------- single process
 
 
@@ -408,7 +402,7 @@ def predict_users(model: Any, world: SocialWorld, users: ArrayLike | None,
     parts = partition_users(ids[order], partition_size)
     t0 = time.perf_counter()
     blocks = []
-    for part in tqdm(parts, desc="PFLI partitions", disable=_quiet() if progress is None else not progress):
+    for part in bar(parts, desc="PFLI partitions", unit="partition", enabled=progress):
         blocks.append(_predict_block(ctx, world, part))
     info = {"path": "single process", "n_partitions": len(parts), "partition_size": partition_size,
             "n_workers": 1, "seconds_scoring": time.perf_counter() - t0}
@@ -663,14 +657,14 @@ def predict_users_dask(model: Any, world: SocialWorld, users: ArrayLike | None,
         for _ in range(window):
             if not submit_next():
                 break
-        bar = tqdm(total=len(parts), desc="PFLI partitions (Dask)",
-                   disable=_quiet() if progress is None else not progress)
+        pbar = bar(total=len(parts), desc="PFLI partitions (Dask)", unit="partition",
+                   enabled=progress)
         for fut in running:
             blocks[index_of.pop(fut.key)] = fut.result()
             fut.release()
-            bar.update(1)
+            pbar.update(1)
             submit_next()
-        bar.close()
+        pbar.close()
         t2 = time.perf_counter()
         info = {"path": "dask", "scheduler": client.scheduler.address, "n_workers": len(client.nthreads()),
                 "processes": bool(processes) if scheduler is None else None,
