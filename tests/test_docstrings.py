@@ -56,10 +56,6 @@ PENDING = {
     "homelib.home.simulated_profile",
     "homelib.home.summary",
     "homelib.pfli.report",
-    "homelib.realdata.aggregates",
-    "homelib.realdata.checkins",
-    "homelib.realdata.report",
-    "homelib.realdata.tables",
     "homelib.teaching",
 }
 
