@@ -52,7 +52,6 @@ PENDING = {
     "homelib.home.simulated",
     "homelib.home.simulated_profile",
     "homelib.home.summary",
-    "homelib.pfli.report",
 }
 
 MODULES = sorted(m.name for m in pkgutil.walk_packages(homelib.__path__, "homelib.")
