@@ -48,7 +48,6 @@ PENDING = {
     "homelib.home.exposure",
     "homelib.home.places",
     "homelib.home.profile",
-    "homelib.home.report",
     "homelib.home.simulated",
     "homelib.home.simulated_profile",
     "homelib.home.summary",

@@ -38,8 +38,28 @@ __all__ = [
 
 
 def attacker_choices(validation: pd.DataFrame) -> pd.DataFrame:
-    """Per task: how often each candidate was chosen over the splits, and its mean
-    validation macro-F1."""
+    """Per task: how often each candidate was chosen over the splits, and its validation F1.
+
+    Parameters
+    ----------
+    validation : DataFrame
+        ``split, task, method, val_f1, chosen`` (bool), one row per split, task and
+        candidate (:func:`homelib.home.attacker.run_attack`).
+
+    Returns
+    -------
+    DataFrame
+        ``task, method, val_f1`` (mean over splits), ``chosen`` (splits in which it won)
+        and ``splits``.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"split": [0, 0, 1, 1], "task": "education",
+    ...                   "method": ["LR", "XGBoost"] * 2, "val_f1": [0.4, 0.5, 0.45, 0.44],
+    ...                   "chosen": [False, True, True, False]})
+    >>> attacker_choices(v)[["method", "chosen", "splits"]].values.tolist()
+    [['LR', 1, 2], ['XGBoost', 1, 2]]
+    """
     v = validation.copy()
     g = v.groupby(["task", "method"], sort=False).agg(val_f1=("val_f1", "mean"),
                                                       chosen=("chosen", "sum"))
@@ -48,7 +68,30 @@ def attacker_choices(validation: pd.DataFrame) -> pd.DataFrame:
 
 
 def test_scores(outcomes: pd.DataFrame, disclosure: str = "exact") -> pd.DataFrame:
-    """Test accuracy and macro-F1 of the attacker per task (mean and interval over splits)."""
+    """Test accuracy and macro-F1 of the attacker per task (mean and interval over splits).
+
+    Parameters
+    ----------
+    outcomes : DataFrame
+        ``split, disclosure, task, level, predicted, correct`` per test person.
+    disclosure : str
+        The disclosure scored (the exact home by default).
+
+    Returns
+    -------
+    DataFrame
+        ``task, f1, f1_ci_low, f1_ci_high, accuracy, accuracy_ci_low, accuracy_ci_high,
+        splits`` (intervals cut to [0, 1]).
+
+    Examples
+    --------
+    >>> o = pd.DataFrame({"split": [0, 0, 1, 1], "disclosure": "exact", "task": "education",
+    ...                   "level": [0, 1, 0, 2], "predicted": [0, 1, 1, 2]})
+    >>> o["correct"] = o.level == o.predicted
+    >>> s = test_scores(o)
+    >>> float(s.accuracy.iloc[0]), float(s.accuracy_ci_high.iloc[0]), int(s.splits.iloc[0])
+    (0.75, 1.0, 2)
+    """
     from sklearn.metrics import f1_score
 
     o = outcomes[outcomes["disclosure"] == disclosure]
@@ -64,9 +107,26 @@ def test_scores(outcomes: pd.DataFrame, disclosure: str = "exact") -> pd.DataFra
 
 
 def task_baselines(y: pd.DataFrame) -> pd.DataFrame:
-    """What an attacker knowing only the class shares gets right, per task:
-    ``majority_share`` (always guess the commonest level) and ``random_share``
-    (guess at random with the class shares: the sum of squared shares)."""
+    """What an attacker knowing only the class shares gets right, per task.
+
+    ``majority_share``: always guess the commonest level; ``random_share``: guess at
+    random with the class shares (the sum of squared shares).
+
+    Parameters
+    ----------
+    y : DataFrame
+        One column of levels 0-2 per task (missing levels are left out).
+
+    Returns
+    -------
+    DataFrame
+        ``task, majority_share, random_share``.
+
+    Examples
+    --------
+    >>> task_baselines(pd.DataFrame({"education": [0, 0, 1, 2]})).values.tolist()
+    [['education', 0.5, 0.375]]
+    """
     rows = []
     for t in y.columns:
         lab = pd.to_numeric(y[t], errors="coerce").dropna().astype(int)
@@ -76,7 +136,23 @@ def task_baselines(y: pd.DataFrame) -> pd.DataFrame:
 
 
 def label_baselines(baselines: pd.DataFrame) -> pd.DataFrame:
-    """Add a legend ``label`` to :func:`task_baselines` rows."""
+    """Add a legend ``label`` to :func:`task_baselines` rows.
+
+    Parameters
+    ----------
+    baselines : DataFrame
+        :func:`task_baselines` output.
+
+    Returns
+    -------
+    DataFrame
+        The same rows with ``label``.
+
+    Examples
+    --------
+    >>> label_baselines(pd.DataFrame({"task": ["occupation"], "majority_share": [0.612]})).label[0]
+    'occupation: majority 0.61'
+    """
     return baselines.assign(label=[f"{t}: majority {m:.2f}" for t, m in
                                    zip(baselines["task"], baselines["majority_share"], strict=True)])
 
@@ -84,7 +160,29 @@ def label_baselines(baselines: pd.DataFrame) -> pd.DataFrame:
 def exposure_by_feature(table: pd.DataFrame, bins: BinSpec | None = None) -> pd.DataFrame:
     """Share of correct inferences by each exposure feature's values, per task.
 
-    Returns ``feature, value, task, n, ep``.
+    Parameters
+    ----------
+    table : DataFrame
+        Per test person and task: ``task, correct, poi_count, confidence, has_sale_2km,
+        has_rent_2km, urban_type, is_city`` (:func:`homelib.home.exposure.exposure_groups`'s
+        input).
+    bins : BinSpec, optional
+        Widths of the POI-density and confidence bins.
+
+    Returns
+    -------
+    DataFrame
+        ``feature, value, task, n, ep``.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"task": "education", "correct": [True, False, True],
+    ...                   "poi_count": [5, 50, 500], "confidence": [0.9, 0.4, 0.7],
+    ...                   "has_sale_2km": [True, False, True], "has_rent_2km": True,
+    ...                   "urban_type": ["urban", "rural", "urban"], "is_city": [True, False, True]})
+    >>> e = exposure_by_feature(t)
+    >>> e[e.feature == "city vs village"][["value", "n", "ep"]].values.tolist()
+    [['city', 2, 1.0], ['village', 1, 0.0]]
     """
     bins = bins or BinSpec()
     t = table.copy()
@@ -103,8 +201,34 @@ def exposure_by_feature(table: pd.DataFrame, bins: BinSpec | None = None) -> pd.
 
 
 def plot_privacy_utility(whatif: pd.DataFrame, baselines: pd.DataFrame | None = None):
-    """Exposure probability against utility, one line per task along the disclosures,
-    with intervals across splits (bars) and the majority-share baselines (dotted)."""
+    """Exposure probability against utility, one line per task along the disclosures.
+
+    Intervals across splits as error bars, the majority-share baselines dotted, the
+    risk-level edges (PFLI Table 3) in grey.
+
+    Parameters
+    ----------
+    whatif : DataFrame
+        The ``home_exposure.csv`` table with its interval columns
+        (:func:`homelib.home.summary.whatif_table`).
+    baselines : DataFrame, optional
+        :func:`task_baselines` output.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> w = pd.DataFrame({"task": "education", "disclosure": ["exact", "city"],
+    ...                   "exposure_probability": [0.6, 0.45], "ci_low": [0.5, 0.4],
+    ...                   "ci_high": [0.7, 0.5], "utility": [1.0, 0.1]})
+    >>> fig = plot_privacy_utility(w, task_baselines(pd.DataFrame({"education": [0, 0, 1]})))
+    >>> float(fig.axes[0].get_ylim()[1]), fig.axes[0].get_legend().get_texts()[0].get_text()
+    (1.0, 'education')
+    >>> plt.close(fig)
+    """
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8, 4.8))
@@ -137,7 +261,29 @@ def plot_privacy_utility(whatif: pd.DataFrame, baselines: pd.DataFrame | None = 
 
 
 def plot_exposure_by_feature(by_feature: pd.DataFrame, min_n: int = 10):
-    """Share of correct inferences by each exposure feature (one panel per feature)."""
+    """Share of correct inferences by each exposure feature (one panel per feature).
+
+    Parameters
+    ----------
+    by_feature : DataFrame
+        :func:`exposure_by_feature` output.
+    min_n : int
+        Values with fewer test outcomes are not drawn.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> b = pd.DataFrame({"feature": ["city vs village"] * 2, "value": ["city", "village"],
+    ...                   "task": "education", "n": [30, 20], "ep": [0.6, 0.5]})
+    >>> fig = plot_exposure_by_feature(b)
+    >>> fig.axes[0].get_title(), sum(ax.axison for ax in fig.axes)  # one panel drawn
+    ('city vs village', 1)
+    >>> plt.close(fig)
+    """
     import matplotlib.pyplot as plt
     import seaborn as sns
 
@@ -160,7 +306,30 @@ def plot_exposure_by_feature(by_feature: pd.DataFrame, min_n: int = 10):
 
 
 def plot_chain(summary: pd.DataFrame):
-    """City exposure and chained income exposure after each hiding, with intervals."""
+    """City exposure and chained income exposure after each hiding, with intervals.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        :func:`homelib.home.chain.chain_over_splits`'s summary: ``hide``, ``city_exposed,
+        p_income, p_both, p_prior_only`` and their ``_ci_low`` / ``_ci_high``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> cols = ["city_exposed", "p_income", "p_both"]
+    >>> s = pd.DataFrame({"hide": ["", "F"], "city_exposed": [0.5, 0.2], "p_income": [0.4, 0.35],
+    ...                   "p_both": [0.25, 0.1], "p_prior_only": [0.33, 0.33]})
+    >>> s = s.assign(**{f"{c}_{b}": s[c] for c in cols for b in ("ci_low", "ci_high")})
+    >>> fig = plot_chain(s)
+    >>> [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    ['nothing', 'hide F']
+    >>> plt.close(fig)
+    """
     import matplotlib.pyplot as plt
 
     s = summary.copy()
@@ -184,7 +353,31 @@ def plot_chain(summary: pd.DataFrame):
 
 def mapping_examples(mapping: pd.Series, places: pd.DataFrame, sizes: pd.Series,
                      n: int = 8) -> pd.DataFrame:
-    """The ``n`` most populous social-world places and the survey cities they map to."""
+    """The ``n`` most populous social-world places and the survey cities they map to.
+
+    Parameters
+    ----------
+    mapping : Series
+        Social-world place index -> survey city (:mod:`homelib.home.places`).
+    places : DataFrame
+        ``name, country, population`` per social-world place.
+    sizes : Series
+        Survey city -> households.
+    n : int
+        Rows shown.
+
+    Returns
+    -------
+    DataFrame
+        ``place, country, population, survey city, survey city households``.
+
+    Examples
+    --------
+    >>> pl = pd.DataFrame({"name": ["Lyon", "Paris"], "country": "FR", "population": [5e5, 2e6]})
+    >>> t = mapping_examples(pd.Series(["Wuhan", "Shanghai"]), pl, pd.Series({"Wuhan": 90, "Shanghai": 120}), n=1)
+    >>> t.values.tolist()
+    [['Paris', 'FR', 2000000.0, 'Shanghai', 120]]
+    """
     top = places.sort_values("population", ascending=False).head(n)
     return pd.DataFrame({"place": top["name"].to_numpy(), "country": top["country"].to_numpy(),
                          "population": top["population"].to_numpy(),
@@ -200,6 +393,30 @@ def book_vs_paper(models: pd.DataFrame, scores: pd.DataFrame, whatif: pd.DataFra
     beside the attacker's test macro-F1; H2SEA Table 4 (F1 without the names
     family) has no direct analogue, so the no-names disclosure's exposure
     change is shown on its own.
+
+    Parameters
+    ----------
+    models : DataFrame
+        ``model, mae`` of the home exposure models (RDF, LinearRegression).
+    scores : DataFrame
+        :func:`test_scores` output.
+    whatif : DataFrame
+        The ``home_exposure.csv`` table.
+
+    Returns
+    -------
+    DataFrame
+        ``quantity, paper, book, note``.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"model": ["RDF", "LinearRegression"], "mae": [0.05, 0.08]})
+    >>> sc = pd.DataFrame({"task": ["education"], "f1": [0.45]})
+    >>> w = pd.DataFrame({"task": "education", "disclosure": ["exact", "no_names"],
+    ...                   "exposure_probability": [0.60, 0.55]})
+    >>> t = book_vs_paper(m, sc, w)
+    >>> len(t), round(float(t.book.iloc[-1]), 2)
+    (4, -0.05)
     """
     pfli = load_reference("pfli_table5_6_exposure_model.csv").set_index("model")
     h2 = load_reference("h2sea_table3_performance.csv")
@@ -225,7 +442,31 @@ def book_vs_paper(models: pd.DataFrame, scores: pd.DataFrame, whatif: pd.DataFra
 
 
 def plot_profile_variants(report: ExposureReport, target_level: int | None = None):
-    """EP of the 8 hiding variants of one profile, on the risk-level bands (PFLI Table 3)."""
+    """EP of the 8 hiding variants of one profile, on the risk-level bands (PFLI Table 3).
+
+    Parameters
+    ----------
+    report : ExposureReport
+        :func:`homelib.exposure.estimator.exposure_report` of the profile.
+    target_level : int, optional
+        Draw the upper edge of this level (dashed).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Red: the profile now; green: the suggested change.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from homelib.exposure.estimator import exposure_report
+    >>> from homelib.exposure.simulated import example_estimator
+    >>> r = exposure_report(1, 100.0, estimator=example_estimator(), target_level=1)
+    >>> fig = plot_profile_variants(r, target_level=1)
+    >>> len(fig.axes[0].containers[0])  # one bar per hiding variant
+    8
+    >>> plt.close(fig)
+    """
     import matplotlib.pyplot as plt
 
     v = report.variants
