@@ -50,7 +50,6 @@ PENDING = {
     "homelib.home.profile",
     "homelib.home.simulated",
     "homelib.home.simulated_profile",
-    "homelib.home.summary",
 }
 
 MODULES = sorted(m.name for m in pkgutil.walk_packages(homelib.__path__, "homelib.")

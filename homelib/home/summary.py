@@ -167,6 +167,16 @@ def whatif_table(outcomes: pd.DataFrame, usefulness: pd.DataFrame,
         Table 3), mean utility of the split's test people, and ``n`` the
         (person, split) outcomes), then intervals, ``location_error_km``
         (median over test people, mean over splits) and ``splits``.
+
+    Examples
+    --------
+    >>> out = pd.DataFrame({"split": [0, 0, 1, 1], "disclosure": "city", "person_id": [0, 1, 0, 1],
+    ...                     "task": "education", "correct": [True, False, True, True]})
+    >>> use = pd.DataFrame({"disclosure": "city", "person_id": [0, 1], "useful": [True, False],
+    ...                     "location_error_km": [3.0, 12.0]})
+    >>> t = whatif_table(out, use)
+    >>> t[["exposure_probability", "risk_level", "utility", "n", "ci_high"]].values.tolist()
+    [[0.75, 4.0, 0.5, 4.0, 1.0]]
     """
     io.require_columns(outcomes, ["split", "disclosure", "person_id", "task", "correct"], "outcomes")
     io.require_columns(usefulness, ["disclosure", "person_id", "useful", "location_error_km"],
