@@ -127,8 +127,9 @@ def gmean(y_true: ArrayLike, y_pred: ArrayLike, average: str = "multiclass", n_c
         Predicted classes.
     average : {"multiclass", "macro"}, default "multiclass"
         ``"multiclass"``: geometric mean of the per-class recalls (imbalanced-learn's
-        default, the book's headline); ``"macro"``: the mean over classes of the one-vs-rest
-        sqrt(sensitivity x specificity).
+        default, the book's headline); ``"macro"``: imbalanced-learn's
+        sqrt(mean sensitivity x mean specificity), the one-vs-rest sensitivities and
+        specificities each averaged over the classes first.
     n_classes : int, default 3
         Number of classes.
 
@@ -141,6 +142,9 @@ def gmean(y_true: ArrayLike, y_pred: ArrayLike, average: str = "multiclass", n_c
     --------
     >>> round(gmean([0, 0, 1, 1, 2, 2], [0, 0, 1, 0, 2, 2]), 4)  # (1 * 0.5 * 1) ** (1/3)
     0.7937
+    >>> # sensitivities (1, 0.5, 1), specificities (0.75, 1, 1): sqrt(5/6 * 11/12)
+    >>> round(gmean([0, 0, 1, 1, 2, 2], [0, 0, 1, 0, 2, 2], average="macro"), 4)
+    0.874
     """
     labels = list(range(n_classes))
     return float(geometric_mean_score(y_true, y_pred, labels=labels, average=average))

@@ -237,6 +237,7 @@ class H2SEA(NotebookParams):
     sensitivity_repeats: Int(1, 20)
     data: Data
     n_jobs: Int(1, 64)
+    ledger_profile: OneOf("ci", "full")
 
 
 class FeatureImportance(NotebookParams):
@@ -250,6 +251,7 @@ class FeatureImportance(NotebookParams):
     top_k: Int(1, 14)
     families: ListOf(OneOf(*FEATURE_FAMILIES))
     n_jobs: Int(1, 64)
+    ledger_profile: OneOf("ci", "full")
 
 
 class CityVillage(NotebookParams):

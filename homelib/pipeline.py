@@ -72,7 +72,7 @@ import yaml
 from tqdm import tqdm
 
 from . import params as nbparams
-from . import store
+from . import progress, store
 from .paths import (
     RESULTS_ENV,
     atomic_write_text,
@@ -924,9 +924,7 @@ def _stale_reason(name: str, fp: str, manifest: Mapping[str, Any], force: bool) 
 
 
 def _progress(total: int) -> tqdm:
-    quiet = not sys.stderr.isatty() or bool(os.environ.get("CI"))
-    return tqdm(total=total, unit="notebook", disable=quiet, leave=False,
-                dynamic_ncols=True, file=sys.stderr)
+    return progress.bar(total=total, unit="notebook")
 
 
 def run(

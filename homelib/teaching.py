@@ -78,11 +78,31 @@ _CLASS = re.compile(r"^:class:\s*(.+?)\s*$", re.M)
 
 
 class CheckFailed(AssertionError):
-    """A student's answer differs from the library's (the message says how)."""
+    """A student's answer differs from the library's (the message says how).
+
+    An ``AssertionError``, so a failed check stops a notebook run like a failed ``assert``.
+
+    Examples
+    --------
+    >>> try:
+    ...     check("AED@60%", 3.0, 3.1)
+    ... except CheckFailed as exc:
+    ...     print(str(exc).split(":")[0])
+    ✗ AED@60%
+    """
 
 
 class StudentEditionError(ValueError):
-    """A chapter's exercise cells cannot be turned into a student edition."""
+    """A chapter's exercise cells cannot be turned into a student edition.
+
+    Raised by :func:`student_notebook` and :func:`write_student_edition`, naming the
+    notebook and the cell.
+
+    Examples
+    --------
+    >>> issubclass(StudentEditionError, ValueError)
+    True
+    """
 
 
 # ---------------------------------------------------------------------------
@@ -210,6 +230,16 @@ def require(*answers: Any) -> None:
     :func:`check` starts with ``require(answer, ...)``, so that the student
     edition says "no answer yet" rather than failing on ``...``.
 
+    Parameters
+    ----------
+    *answers : object
+        The student's answers; ``...`` (Ellipsis) means not written yet.
+
+    Raises
+    ------
+    NotImplementedError
+        While any answer is ``...``.
+
     Examples
     --------
     >>> require(1.0, [2])
@@ -235,6 +265,27 @@ class Exercise:
     ``solution-end``; ``code`` the sources of the code cells among them;
     ``stubs`` the indices of those tagged ``student-stub``; ``gated`` is False
     for a prose-only ``{solution}`` block.
+
+    Attributes
+    ----------
+    label : str
+        The exercise's ``:label:`` (``ex-08-1``).
+    coding : bool
+        Whether its class says it asks for code.
+    cell : int
+        Index of the exercise's markdown cell.
+    solution_cell : int or None
+        Index of the cell opening its solution.
+    gated : bool
+        True for a ``solution-start``/``solution-end`` block (code executed in the build).
+    cells, code, stubs : list
+        The solution's cell indices, code sources and ``student-stub`` cells.
+
+    Examples
+    --------
+    >>> ex = Exercise(label="ex-08-1", coding=True, cell=3, code=["check('x', f(2), 4)"])
+    >>> ex.checks_answer, Exercise(label="ex-08-2", coding=False, cell=5).checks_answer
+    (True, False)
     """
 
     label: str
@@ -629,6 +680,13 @@ def write_student_edition(dest: str | Path | None = None,
     ------
     StudentEditionError
         Naming the notebook whose exercises cannot be converted.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> out = Path(tempfile.mkdtemp())
+    >>> write_student_edition(out, sources=[]), (out / "README.md").is_file()
+    ([], True)
     """
     import nbformat
 
@@ -706,6 +764,18 @@ def lab_times_markdown(manifest: Mapping[str, Any], chapters: Sequence[str] = ()
     Chapters listed in ``chapters`` but absent from the run say "not measured
     yet" rather than a number.
 
+    Parameters
+    ----------
+    manifest : mapping
+        ``data/results/manifest.json`` as read by ``json.load``.
+    chapters : sequence of str
+        Notebook names that must have a row even when the run skipped them.
+
+    Returns
+    -------
+    str
+        The markdown table and a line saying which run measured it.
+
     Examples
     --------
     >>> m = {"profile": "ci", "git_commit": "abc", "notebooks": {"01_survey": {
@@ -738,10 +808,36 @@ def update_syllabus(page: str | Path, manifest: Mapping[str, Any],
                     chapters: Sequence[str] = ()) -> Path:
     """Rewrite the lab-times table of the syllabus page between its markers.
 
+    Parameters
+    ----------
+    page : str or Path
+        The syllabus page (``book/syllabus.md``), with :data:`TIMES_BEGIN` and
+        :data:`TIMES_END` around the table.
+    manifest : mapping
+        The run's manifest (see :func:`lab_times`).
+    chapters : sequence of str
+        Passed to :func:`lab_times_markdown`.
+
+    Returns
+    -------
+    Path
+        The page, rewritten atomically; the text outside the markers is kept.
+
     Raises
     ------
     ValueError
         If the page lacks the begin or end marker.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> page = Path(tempfile.mkdtemp()) / "syllabus.md"
+    >>> _ = page.write_text(f"# Labs\\n{TIMES_BEGIN}\\nold\\n{TIMES_END}\\nafter\\n")
+    >>> m = {"profile": "ci", "notebooks": {"01_survey": {"status": "ok", "wall_time_s": 40.0,
+    ...      "executed": "2026-01-02"}}}
+    >>> text = update_syllabus(page, m).read_text()
+    >>> "| 01_survey | 40 | 2026-01-02 |" in text, "old" in text, text.endswith("after\\n")
+    (True, False, True)
     """
     page = Path(page)
     text = page.read_text()
@@ -754,7 +850,23 @@ def update_syllabus(page: str | Path, manifest: Mapping[str, Any],
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m homelib.teaching student [--out DIR]`` or ``... times [--manifest PATH]``."""
+    """``python -m homelib.teaching student [--out DIR]`` or ``... times [--manifest PATH]``.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success, 1 with a one-line ``error:`` message on standard error.
+
+    Examples
+    --------
+    >>> main(["times", "--manifest", "no/such/manifest.json"])  # prints "error: ..." to stderr
+    1
+    """
     parser = argparse.ArgumentParser(prog="python -m homelib.teaching")
     sub = parser.add_subparsers(dest="command", required=True)
     s = sub.add_parser("student", help="write the student edition of the notebooks")

@@ -173,3 +173,36 @@ def test_metrics_by_hand():
     assert rep["gmean"] == pytest.approx(gmean(y, pred))
     assert rep["gmean_macro"] == pytest.approx(gmean(y, pred, average="macro"))
     assert rep["auc"] == pytest.approx(ref)
+
+
+# --------------------------------------------------------------------------- survivors of the sampled run (mut3)
+
+
+def test_eq10_weights_give_an_absent_last_class_weight_zero():
+    from homelib.h2sea.models import paper_class_weights
+
+    # counts 4, 1, 0: sum of square roots 2 + 1 = 3 -> 3 / 2, 3 / 1, and 0 for the absent class
+    assert paper_class_weights([0, 0, 0, 0, 1], 3).tolist() == [1.5, 3.0, 0.0]
+
+
+def test_stats_of_integer_prices_are_float():
+    t = stats_of_prices([[1, 2], [5]])
+    assert (t.dtypes == np.float64).all(), t.dtypes.to_dict()
+    assert t["max"].tolist() == [2.0, 5.0] and t["min"].tolist() == [1.0, 5.0]
+
+
+def test_feature_errors_name_the_table():
+    lst = pd.DataFrame({"lat": [np.nan], "lon": [0.0], "price": [1.0]})
+    with pytest.raises(ValueError, match=r"^listings: latitude nan at position 0"):
+        price_features([0.0], [0.0], ["A"], lst, pd.Series({"A": 1.0}), "hp")
+    pois = pd.DataFrame({"lat": [np.nan], "lon": [0.0], "category": [CODES[0]]})
+    with pytest.raises(ValueError, match=r"^pois: latitude nan at position 0"):
+        poi_features([0.0], [0.0], pois)
+
+
+def test_poi_features_edge_cases_by_hand():
+    # one POI collected once: OF = 1 / 1, so the ratio is 1 for its category
+    pois = pd.DataFrame({"lat": [0.0, 3.0], "lon": [0.0, 3.0], "category": [CODES[0], CODES[1]]})
+    f = poi_features([0.0, 1.0], [0.0, 1.0], pois)  # the second home has no POI within 2 km
+    assert f[f"poi_{CODES[0]}"].tolist() == [1.0, 0.0] and f.poi_count.tolist() == [1.0, 0.0]
+    assert (f.drop(columns=[f"poi_{CODES[0]}", "poi_count"]).to_numpy() == 0).all()

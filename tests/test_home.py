@@ -930,3 +930,32 @@ def test_presets_match_chapter_09_profiles():
         assert (p["scale"], p["folds"], p["ln_users"], p["n_estimators"], p["min_group_size"]) == (
             p09["profile_scale"], p09["pfli_folds"], p09["ln_users"], p09["n_estimators"],
             p09["min_group_size"])
+
+
+def test_share_intervals_stay_in_unit_range():
+    # two splits near 1: the plain t(1) interval reaches 1.585; a share's is cut at 1
+    m, lo, hi = summary.mean_interval([0.9, 1.0], bounds=summary.SHARE)
+    assert (round(m, 3), round(lo, 3), hi) == (0.95, 0.315, 1.0)
+    assert summary.mean_interval([0.0, 0.1], bounds=summary.SHARE)[1] == 0.0
+    with pytest.raises(ValueError, match="leave bounds"):
+        summary.mean_interval([0.5, 1.2], bounds=summary.SHARE)
+    with pytest.raises(ValueError, match="bounds"):
+        summary.summarise_splits(pd.DataFrame({"g": [1], "x": [0.1]}), ["g"], ["x"],
+                                 bounds={"y": summary.SHARE})
+
+
+def test_whatif_intervals_are_bounded():
+    out = pd.DataFrame({"split": [0, 0, 1, 1], "disclosure": "exact", "person_id": [0, 1, 0, 1],
+                        "task": "education", "correct": [True, True, True, False]})
+    use = pd.DataFrame({"disclosure": ["exact"] * 2, "person_id": [0, 1], "useful": [True, True],
+                        "location_error_km": [0.0, 0.0]})
+    t = summary.whatif_table(out, use)
+    assert t["ci_high"].iloc[0] == 1.0 and t["ci_low"].iloc[0] >= 0.0
+    assert t["utility_ci_high"].iloc[0] <= 1.0
+
+
+def test_risk_level_error_names_nan_plainly():
+    from homelib.exposure.risk import risk_levels
+
+    with pytest.raises(ValueError, match=r"exposure_probability = nan is outside"):
+        risk_levels([0.2, np.nan])

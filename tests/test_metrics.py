@@ -69,3 +69,17 @@ def test_bad_p_and_k():
 
 def test_error_distance():
     assert metrics.error_distance_km([0.0], [0.0], [0.0], [1.0])[0] == pytest.approx(111.195, rel=1e-3)
+
+
+def test_macro_f1_counts_absent_classes_as_zero_without_warning():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # zero_division=0: an absent class is F1 0, quietly
+        assert metrics.macro_f1([0, 0], [0, 0]) == pytest.approx(1 / 3)
+
+
+def test_auc_of_two_classes_uses_the_positive_class_score():
+    # class 1 scores 0.7, 0.6 vs class 0 scores 0.2, 0.4: every positive above every negative
+    assert metrics.auc([0, 1, 1, 0], [[0.8, 0.2], [0.3, 0.7], [0.4, 0.6], [0.6, 0.4]]) == 1.0
+    assert metrics.auc([0, 1, 1], [[0.6, 0.4], [0.3, 0.7], [0.8, 0.2]]) == 0.5

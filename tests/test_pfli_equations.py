@@ -710,3 +710,163 @@ def test_fit_logistic_records_every_field():
     with pytest.warns(PFLITrainingWarning):
         _, info = _fit_logistic(np.column_stack([small, np.zeros(n)]), np.ones(n, int), ["s", "z"], 0)
     assert info["dropped"] == {"z": "no evidence (zero on every item)"}
+
+
+# --------------------------------------------------------------------------- survivors of the sampled run (mut3)
+
+
+def test_fit_logistic_one_class_fallback_messages():
+    # a single item (y[0] is the only label) and each class: the exact fallback and warning
+    x = np.array([[0.5, 0.0]])
+    with pytest.warns(PFLITrainingWarning, match=r"^PFLI weights: the training items are all close;"):
+        wts, info = _fit_logistic(x, np.ones(1, int), ["a", "z"], seed=0)
+    assert info["fallback"] == "one class only (all close): kept weights 1"
+    assert wts == {"a": 1.0, "z": 0.0}
+    with pytest.warns(PFLITrainingWarning, match=r"^PFLI weights: the training items are all far;"):
+        _, info = _fit_logistic(np.array([[0.5], [0.2]]), np.zeros(2, int), ["a"], seed=0)
+    assert info["fallback"] == "one class only (all far): kept weights 1"
+
+
+def test_matrices_start_with_unit_weights_and_count_the_pairs():
+    w = random_world(3, n=20, p_edge=0.3)
+    known = w.users.current_visible.to_numpy().copy()
+    m = _matrices(w, known, PFLIConfig())
+    assert m.alpha == m.mu == m.nu == {"HT": 1.0, "WE": 1.0}
+    cur = w.users.current_place.to_numpy()
+    np.testing.assert_array_equal(m.city, np.where(known, cur, -1))  # -1 marks an unknown city
+    fv = w.users.friends_visible.to_numpy(bool)
+    adj = w.adjacency.toarray()
+    n_pairs = sum(bool(adj[x, y] and fv[x] and known[x] and known[y])
+                  for x in range(20) for y in range(20))
+    assert n_pairs > 2 and m.train_info == {"n_pairs_W": n_pairs}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4, 5])
+def test_loo_components_one_user_at_a_time_in_tiny_worlds(seed):
+    # tiny worlds: a user may have a single known friend (one W pair) and W few pairs in all
+    w = random_world(seed, n=8, p_edge=0.35)
+    known = w.users.current_visible.to_numpy().copy()
+    m = _matrices(w, known, PFLIConfig(w_smoothing=1.0))
+    for u in np.flatnonzero(known):
+        k2 = known.copy()
+        k2[u] = False
+        ref = _matrices(w, k2, PFLIConfig(w_smoothing=1.0)).components(w, [u])
+        loo = m.components(w, [u], loo=True)
+        for name, mat in loo.items():
+            np.testing.assert_allclose(mat.toarray(), ref[name].toarray(), atol=1e-12,
+                                       err_msg=f"{name} of user {u}")
+
+
+def test_has_evidence_respects_hide():
+    w = random_world(4, n=30, p_edge=0.3)
+    known = w.users.current_visible.to_numpy().copy()
+    m = _matrices(w, known, PFLIConfig())
+    users = np.flatnonzero(~known)
+    assert m.has_evidence(w, users).any()
+    assert not m.has_evidence(w, users, hide={"HT", "WE", "F"}).any()
+
+
+def test_cluster_labels_are_int64():
+    one = cluster_places([48.85], [2.35], 25.0)
+    assert one.dtype == np.int64 and one.tolist() == [0]
+    lab = cluster_places(PLACES.lat, PLACES.lon, 40.0)
+    assert lab.dtype == np.int64
+
+
+def test_row_argmax_unsorted_rows_and_nan_scores():
+    from homelib.pfli.clusters import _row_argmax
+
+    # rows out of order: row 0 at positions 1, 3 (tie 0.2: the smaller tie wins), row 1 at 0, 2
+    got = _row_argmax(np.array([1, 0, 1, 0]), np.array([0.5, 0.2, 0.9, 0.2]),
+                      np.array([0, 3, 2, 1]), 3)
+    assert got.tolist() == [3, 2, -1]
+    # sorted rows with a NaN score: NaN is never the maximum
+    got = _row_argmax(np.array([0, 0, 1]), np.array([np.nan, 1.0, 2.0]), np.zeros(3, int), 2)
+    assert got.tolist() == [1, 2]
+
+
+def test_weighted_centroid_keeps_trailing_empty_rows():
+    from homelib.pfli.clusters import _weighted_centroid
+
+    clat, clon = _weighted_centroid(np.array([0, 0]), np.array([1.0, 1.0]),
+                                    np.array([10.0, 10.0]), np.array([20.0, 20.0]), 3)
+    np.testing.assert_allclose(clat[:1], [10.0])
+    np.testing.assert_allclose(clon[:1], [20.0])
+    assert np.isnan(clat[1:]).all() and np.isnan(clon[1:]).all()
+
+
+def test_friend_pairs_single_bin_and_single_pair_bins():
+    w = random_world(8, n=25)
+    known = np.ones(25, bool)
+    one = friend_pairs_by_distance(w, known, [0.0, 5000.0])  # one bin is a valid binning
+    assert len(one) == 1
+    # a bin holding exactly one user pair: its mean distance is that pair's distance
+    lat, lon = PLACES.lat.to_numpy(), PLACES.lon.to_numpy()
+    us = pd.DataFrame({"user_id": [0, 1], "current_place": [0, 2], "hometown": [-1, -1],
+                       "work": [-1, -1], "current_visible": [True, True],
+                       "hometown_visible": [False, False], "work_visible": [False, False],
+                       "friends_visible": [True, True]})
+    w2 = world_from_tables(PLACES, us, np.array([[0, 1]]))
+    t = friend_pairs_by_distance(w2, np.ones(2, bool), [0.0, 1e-6, 10_000.0])
+    d = haversine_km(lat[0], lon[0], lat[2], lon[2]) / KM_PER_MILE
+    assert t.user_pairs.tolist() == [0, 1] and t.friend_pairs.tolist() == [0, 1]
+    assert np.isnan(t.d_mean_mi[0]) and t.d_mean_mi[1] == pytest.approx(d)
+
+
+def test_fit_backstrom_bins_gives_no_solver_warning():
+    import warnings
+
+    from scipy.optimize import OptimizeWarning
+
+    d = np.array([0.0, 0.3, 1, 2, 5, 10, 30, 100, 300, 1000])
+    n = np.full(d.size, 1e10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", OptimizeWarning)  # e.g. an unknown solver option
+        fit_backstrom_bins(d, n * 0.0019 * (d + 0.196) ** -1.05, n)
+
+
+@pytest.mark.filterwarnings("ignore:divide by zero encountered in log")
+def test_base_dist_fits_the_law_itself_and_accepts_b_zero():
+    w = random_world(10, n=30, p_edge=0.3)
+    known = w.users.current_visible.to_numpy()
+    users = np.flatnonzero(~known)
+    fit = fit_backstrom(w, known)
+    assert fit.ok
+    np.testing.assert_array_equal(base_dist(w, users, known),
+                                  base_dist(w, users, known, fit.a, fit.b, fit.c))
+    cur = w.users.current_place.to_numpy()
+    fv = w.users.friends_visible.to_numpy(bool)
+    adj = w.adjacency.toarray()
+    got = base_dist(w, users, known, 0.01, 0.0, 1.0)  # b = 0 is a valid law (log(0) at d = 0)
+    assert (got >= 0).any()
+    for u, g in zip(users, got, strict=True):
+        cities = [cur[v] for v in np.flatnonzero(adj[u]) if known[v]] if fv[u] else []
+        if cities and len(set(cities)) == 1:
+            assert g == cities[0]
+
+
+def test_aed_and_acc_tables_keep_the_methods_in_order_of_appearance():
+    pu = pd.DataFrame({"method": ["PFLI_prob"] * 2 + ["Base_freq"] * 2 + ["PFLI_cent"] * 2,
+                       "error_km": [5.0, 30.0, 45.0, 500.0, 50.0, 35.0],
+                       "has_la_friends": [True, False] * 3})
+    overall = aed_table(pu).query("user_set == 'overall'").method.tolist()
+    assert overall == ["PFLI_prob", "PFLI_cmb", "Base_freq", "PFLI_cent"]
+    acc = acc_table(pu, ks=[10.0]).query("user_set == 'overall'")
+    assert acc.method.drop_duplicates().tolist() == ["PFLI_prob", "Base_freq", "PFLI_cent",
+                                                     "PFLI_cmb"]
+
+
+def test_error_messages_are_exact():
+    with pytest.raises(ValueError, match=r"^error distances must be non-negative numbers$"):
+        aed_at([-1.0], 0.5)
+    t = pd.DataFrame({"error_km": [1.0]})
+    with pytest.raises(ValueError, match=r"^user table: no users$"):
+        ep_at_k(t.iloc[:0], [10])
+
+
+def test_ep_at_k_by_a_categorical_column_keeps_only_observed_groups():
+    t = pd.DataFrame({"g": pd.Categorical(["a", "b", "a"], categories=["a", "b", "c"]),
+                      "error_km": [5.0, 50.0, 500.0]})
+    out = ep_at_k(t, [10], by=["g"])
+    assert out.g.astype(str).tolist() == ["a", "b"]
+    assert out.n_users.tolist() == [2, 1] and out.ep.tolist() == [0.5, 0.0]

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import io, pipeline
+from .. import io, pipeline, progress
 from ..exposure import estimator as exp_estimator
 from ..exposure import features as exp_features
 from ..exposure import models as exp_models
@@ -116,6 +116,11 @@ def worlds(params: Mapping[str, Any], settings: Mapping[str, Any]) -> list[int]:
     return [own, *[int(w) for w in settings["worlds"] if int(w) != own]]
 
 
+def _each_world(params: Mapping[str, Any], settings: Mapping[str, Any]):
+    """:func:`worlds` with a progress bar (each world is a full chapter run)."""
+    return progress.bar(worlds(params, settings), desc="claims ledger", unit="world")
+
+
 def _concat(parts: list[Tables]) -> Tables:
     out: dict[str, list[pd.DataFrame]] = {}
     for p in parts:
@@ -146,7 +151,7 @@ def h2sea_03(params: Mapping[str, Any], settings: Mapping[str, Any]) -> Tables:
     """
     def build() -> Tables:
         parts = []
-        for w in worlds(params, settings):
+        for w in _each_world(params, settings):
             scale, repeats = _h2sea_size(w, params, settings)
             own = w == int(params["seed"])
             ds = h2sea_dataset(scale, w)
@@ -198,7 +203,7 @@ def h2sea_04(params: Mapping[str, Any], settings: Mapping[str, Any]) -> Tables:
     """
     def build() -> Tables:
         parts = []
-        for w in worlds(params, settings):
+        for w in _each_world(params, settings):
             own = w == int(params["seed"])
             scale = float(params["scale"]) if own else float(settings["h2sea_scale"])
             repeats = int(params["repeats"]) if own else int(settings["importance_repeats"])
@@ -220,7 +225,7 @@ def h2sea_05(params: Mapping[str, Any], settings: Mapping[str, Any]) -> Tables:
     """
     def build() -> Tables:
         parts = []
-        for w in worlds(params, settings):
+        for w in _each_world(params, settings):
             own = w == int(params["seed"])
             scale, repeats = _h2sea_size(w, params, settings)
             rank_repeats = int(params["rank_repeats"]) if own else int(settings["importance_repeats"])
@@ -256,7 +261,7 @@ def h2sea_06(params: Mapping[str, Any], settings: Mapping[str, Any]) -> Tables:
     extra worlds are at the chapter's own scale."""
     def build() -> Tables:
         parts = []
-        for w in worlds(params, settings):
+        for w in _each_world(params, settings):
             ds = h2sea_dataset(float(params["scale"]), w)
             parts.append({"housing": A.housing(ds.X, ds.y, ds.meta, w,
                                                int(params["min_city_n"]))})
@@ -283,7 +288,7 @@ def pfli_08(params: Mapping[str, Any], settings: Mapping[str, Any]) -> Tables:
     """
     def build() -> Tables:
         parts = []
-        for w in worlds(params, settings):
+        for w in _each_world(params, settings):
             if w == int(params["seed"]):
                 wp = {"intra_city_miles": params["intra_city_miles"]}
                 world = social.social_world(float(params["scale"]), w, **wp)
@@ -342,7 +347,7 @@ def exposure_09(params: Mapping[str, Any], settings: Mapping[str, Any]) -> Table
     """
     def build() -> Tables:
         parts = []
-        for w in worlds(params, settings):
+        for w in _each_world(params, settings):
             if w == int(params["seed"]):
                 world, ev = world_and_evaluation(float(params["profile_scale"]), w,
                                                  folds=int(params["pfli_folds"]),

@@ -63,31 +63,6 @@ __all__ = [
 
 
 # ---------------------------------------------------------------------------
-# small validators
-# ---------------------------------------------------------------------------
-
-
-# ---------------------------------------------------------------------------
-# risk levels (Table 3)
-# ---------------------------------------------------------------------------
-
-
-# ---------------------------------------------------------------------------
-# exposure features (Sec 8.1)
-# ---------------------------------------------------------------------------
-
-
-# ---------------------------------------------------------------------------
-# EP@K (Eq 8) over groups
-# ---------------------------------------------------------------------------
-
-
-# ---------------------------------------------------------------------------
-# exposure models (Sec 8.2, Tables 5-6)
-# ---------------------------------------------------------------------------
-
-
-# ---------------------------------------------------------------------------
 # the estimator (Sec 8.2.2, 8.3)
 # ---------------------------------------------------------------------------
 
@@ -106,6 +81,13 @@ class ExposureEstimator:
         Location clusters used by the cluster selector (Eq 9).
     model : ExposureModel
         The RDF exposure model.
+
+    Examples
+    --------
+    >>> from homelib.exposure.simulated import example_estimator
+    >>> est = example_estimator()  # built as chapter 09 builds its own, on 300 users
+    >>> type(est.model).__name__, est.clusters.size == est.world.n_places
+    ('ExposureModel', True)
     """
 
     world: Any
@@ -127,10 +109,33 @@ def exposure_features(
     users, hide=hide)``; cluster confidence (Eq 9) comes from them, category
     and % friends with attributes from the world with ``hide`` applied.
 
+    Parameters
+    ----------
+    world : SocialWorld
+        The world the users belong to.
+    pfli_model : PFLIModel or PFLI
+        A fitted PFLI model (or anything with ``score(world, users, *, hide)``).
+    clusters : (n_places,) int array
+        Location clusters (PFLI Eq 9's cluster confidence sums over them).
+    users : int array
+        User ids.
+    hide : str or iterable of str
+        Fields to hide, a subset of ``HT, WE, F`` (``"HT+F"`` or ``{"HT", "F"}``).
+
     Returns
     -------
     DataFrame
         ``user_id, category, pct_friends_with_attributes, cluster_confidence``.
+
+    Examples
+    --------
+    >>> from homelib.exposure.simulated import example_estimator
+    >>> est = example_estimator()  # chapter 09's chain on a 300-user world (about 1 s)
+    >>> f = exposure_features(est.world, est.pfli_model, est.clusters, [0, 1])
+    >>> f.category.tolist(), f.pct_friends_with_attributes.tolist()
+    (['HT', 'HT+WE+F'], [0.0, 100.0])
+    >>> exposure_features(est.world, est.pfli_model, est.clusters, [1], hide="F").category.tolist()
+    ['HT+WE']
     """
     ids = _user_ids(world, users)
     h = parse_hide(hide)
@@ -195,6 +200,18 @@ def what_if(
     For every subset of {HT, WE, F} the features are recomputed through PFLI
     (:func:`exposure_features`) and the RDF model gives EP@K.
 
+    Parameters
+    ----------
+    estimator : ExposureEstimator
+        World, PFLI model, clusters and exposure model.
+    users : int array
+        User ids (of ``world`` when given).
+    k_km : float
+        Error distance K (km) of EP@K (PFLI Eq 8).
+    world : SocialWorld, optional
+        Another world to score the users in (e.g. with a profile added,
+        :func:`homelib.exposure.profile.world_with_profile`); default the estimator's.
+
     Returns
     -------
     DataFrame
@@ -202,6 +219,16 @@ def what_if(
         pct_friends_with_attributes, cluster_confidence, k_km,
         exposure_probability, risk_level`` (8 rows per user); ``changed`` lists
         the hidden fields that were shown before, ``setting`` is Table 8's label.
+
+    Examples
+    --------
+    >>> from homelib.exposure.simulated import example_estimator
+    >>> est = example_estimator()  # chapter 09's chain on a 300-user world (about 1 s)
+    >>> v = what_if(est, [0], 100.0)  # user 0 shows only HT
+    >>> v.hide.tolist()
+    ['', 'HT', 'WE', 'F', 'HT+WE', 'HT+F', 'WE+F', 'HT+WE+F']
+    >>> v.n_changed.tolist()  # hiding a field the user does not show changes nothing
+    [0, 1, 0, 0, 1, 1, 0, 1]
     """
     k = _check_k(k_km)
     w = estimator.world if world is None else world
@@ -242,6 +269,19 @@ def smallest_change(variants: pd.DataFrame, target_level: int) -> pd.Series | No
     ``target_level``, the one hiding the fewest shown fields, then the lowest
     exposure probability. ``None`` when no hiding reaches the level.
 
+    Parameters
+    ----------
+    variants : DataFrame
+        One user's rows of :func:`what_if` (``hide, n_changed, exposure_probability,
+        risk_level``).
+    target_level : int
+        Risk level 1-5 (PFLI Table 3).
+
+    Returns
+    -------
+    Series or None
+        The chosen row.
+
     Examples
     --------
     >>> v = pd.DataFrame({"hide": ["", "WE", "HT+WE"], "n_changed": [0, 1, 2],
@@ -274,6 +314,16 @@ class ExposureReport:
     suggestion : Series or None
         The smallest change reaching ``target_level`` (None if none does or
         no level was asked for).
+
+    Examples
+    --------
+    >>> from homelib.exposure.simulated import example_estimator
+    >>> est = example_estimator()  # chapter 09's chain on a 300-user world (about 1 s)
+    >>> r = exposure_report(0, 100.0, estimator=est, target_level=1)
+    >>> r.table8().columns.tolist(), len(r.variants)
+    (['setting', 'exposure_probability', 'risk_level'], 8)
+    >>> r.advice()
+    'already at level 1, within the requested level 1'
     """
 
     user: Any
@@ -344,6 +394,18 @@ def exposure_report(
     fitted on all LA users, so the features of such a user are computed with
     their city known; the exposure model itself was trained on
     cross-validated predictions where it was not.
+
+    Examples
+    --------
+    >>> from homelib.exposure.simulated import example_estimator
+    >>> est = example_estimator()  # chapter 09's chain on a 300-user world (about 1 s)
+    >>> r = exposure_report(1, 100.0, estimator=est)
+    >>> r.user, r.current["category"], r.suggestion is None
+    (1, 'HT+WE+F', True)
+    >>> exposure_report([1, 2], 100.0, estimator=est)
+    Traceback (most recent call last):
+    ...
+    TypeError: user: expected one user id (an integer) or a profile mapping; got [1, 2]
     """
     k = _check_k(k_km)
     level = None if target_level is None else _check_level(target_level)
@@ -377,12 +439,33 @@ def pick_cases(
     each risk level 1-5, up to ``per_level`` users are drawn (``seed``),
     preferring categories not drawn yet for that K.
 
+    Parameters
+    ----------
+    estimator : ExposureEstimator
+        World, PFLI model, clusters and exposure model.
+    users : int array
+        Candidate user ids (chapter 09: LN users).
+    ks : sequence of float
+        Error distances K (km), Table 7's 100 and 20 km by default.
+    per_level : int
+        Users drawn per K and risk level.
+    seed : int
+        Seed of the draws.
+
     Returns
     -------
     DataFrame
         The ``exposure_cases.csv`` contract: ``user, category,
         cluster_confidence, error_distance_km, pct_friends_with_attributes,
         exposure_probability, risk_level``.
+
+    Examples
+    --------
+    >>> from homelib.exposure.simulated import example_estimator
+    >>> est = example_estimator()  # chapter 09's chain on a 300-user world (about 1 s)
+    >>> c = pick_cases(est, range(est.world.n_users), ks=[100.0], per_level=1)
+    >>> c.columns.tolist()[:3], bool(c.risk_level.is_unique), bool(c.risk_level.between(1, 5).all())
+    (['user', 'category', 'cluster_confidence'], True, True)
     """
     rng = np.random.default_rng(seed)
     ids = _user_ids(estimator.world, users)
@@ -437,6 +520,14 @@ def check_guidelines(whatif: pd.DataFrame, *, high_cc: float = 0.9) -> pd.DataFr
            the others: among users showing F, the mean EP drop of hiding F
            is larger when the cluster confidence of the friends alone (the
            "hide HT+WE" variant) is at least ``high_cc``.
+
+    Examples
+    --------
+    >>> from homelib.exposure.simulated import example_estimator
+    >>> est = example_estimator()  # chapter 09's chain on a 300-user world (about 1 s)
+    >>> g = check_guidelines(what_if(est, range(40), 100.0))
+    >>> g.guideline.tolist(), g.columns.tolist()
+    ([1, 2, 3], ['guideline', 'statement', 'measured', 'holds'])
     """
     need = ["user_id", "hide", "changed", "cluster_confidence", "exposure_probability"]
     missing = [c for c in need if c not in whatif]
@@ -504,11 +595,34 @@ def reliability_table(model: ExposureModel, table: pd.DataFrame, k_km: float,
     against the simulated ground truth, :func:`exposure_user_table` of
     ``PFLIEvaluation.ln_per_user``). Users are grouped by predicted risk level.
 
+    Parameters
+    ----------
+    model : ExposureModel
+        The fitted exposure model.
+    table : DataFrame
+        Exposure features and error distances of the users (``category,
+        pct_friends_with_attributes, cluster_confidence`` and ``error_km``, or
+        ``error_prob_km`` and ``error_cent_km``).
+    k_km : float
+        Error distance K (km).
+    switch_km : float
+        Below this K the PFLI_prob error counts, else PFLI_cent's (PFLI_cmb).
+
     Returns
     -------
     DataFrame
         ``risk_level, n_users, mean_predicted_ep, observed_share`` (observed
-        share = users whose error is below K, Eq 8).
+        share = users whose error is below K, Eq 8), one row per level 1-5.
+
+    Examples
+    --------
+    >>> from homelib.exposure.simulated import example_estimator
+    >>> est = example_estimator()  # chapter 09's chain on a 300-user world (about 1 s)
+    >>> t = pd.DataFrame({"category": ["HT+WE+F", "HT"], "pct_friends_with_attributes": [80.0, 0.0],
+    ...                   "cluster_confidence": [0.9, 0.1], "error_km": [3.0, 900.0]})
+    >>> r = reliability_table(est.model, t, 100.0)
+    >>> r.risk_level.tolist(), int(r.n_users.sum())
+    ([1, 2, 3, 4, 5], 2)
     """
     k = _check_k(k_km)
     f = table.assign(k_km=k)
@@ -519,15 +633,3 @@ def reliability_table(model: ExposureModel, table: pd.DataFrame, k_km: float,
         n_users=("pred", "size"), mean_predicted_ep=("pred", "mean"), observed_share=("hit", "mean")
     )
     return g.reindex(list(RISK_LEVELS)).fillna({"n_users": 0}).reset_index()
-
-
-# ---------------------------------------------------------------------------
-# chapter helpers
-# ---------------------------------------------------------------------------
-
-
-# ---------------------------------------------------------------------------
-# plots (Figs 6-8)
-# ---------------------------------------------------------------------------
-
-

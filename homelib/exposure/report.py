@@ -9,6 +9,7 @@ Examples
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
@@ -40,14 +41,39 @@ def pick_report_user(
     *,
     max_candidates: int = 500,
 ) -> int:
-    """A user like the paper's U1: shows ``category``, is at the top risk level,
-    and hiding matters.
+    """A user like the paper's U1: shows ``category``, top risk level, hiding matters.
 
     Among ``users`` of ``category`` (any category if none), the
     ``max_candidates`` most exposed at ``k_km`` are run through the 8 hiding
     variants (:func:`what_if`); the pick is the one at the highest current
     level whose variants span the most risk levels (ties: higher EP, then
     lower id).
+
+    Parameters
+    ----------
+    estimator : ExposureEstimator
+        World, PFLI model, clusters and exposure model.
+    users : int array
+        Candidate user ids (chapter 09: LN users).
+    k_km : float
+        Error distance K (km) of the ranking.
+    category : str
+        The category to pick from (PFLI Table 4), U1's ``HT+WE+F`` by default.
+    max_candidates : int
+        The most exposed candidates run through the 8 hiding variants.
+
+    Returns
+    -------
+    int
+        The user id.
+
+    Examples
+    --------
+    >>> from homelib.exposure.simulated import example_estimator
+    >>> est = example_estimator()
+    >>> u = pick_report_user(est, range(est.world.n_users), 100.0, max_candidates=20)
+    >>> exposure_features(est.world, est.pfli_model, est.clusters, [u]).category.tolist()
+    ['HT+WE+F']
     """
     if category not in ALL_CATEGORIES:
         raise ValueError(f"category = {category!r} is not one of {ALL_CATEGORIES}")
@@ -90,8 +116,19 @@ def book_vs_paper(
     -------
     DataFrame
         ``quantity, paper, book``.
-    """
 
+    Examples
+    --------
+    >>> from homelib.exposure.estimator import exposure_report
+    >>> from homelib.exposure.simulated import example_estimator
+    >>> est = example_estimator()
+    >>> models = pd.DataFrame({"model": ["RDF", "LR"], "mae": [0.03, 0.1], "rmse": [0.05, 0.14]})
+    >>> users = _example_users()
+    >>> ep = ep_at_k(users, [20.0, 100.0], by=["category"])
+    >>> t = book_vs_paper(models, ep, exposure_report(1, 100.0, estimator=est))
+    >>> t.columns.tolist(), t.quantity.iloc[0]
+    (['quantity', 'paper', 'book'], 'RDF: MAE')
+    """
     ref = load_reference("pfli_table5_6_exposure_model.csv").set_index("model")
     mine = models.set_index("model")
     rows = []
@@ -130,8 +167,40 @@ def _k_labels(ep: pd.DataFrame) -> pd.DataFrame:
     return ep.assign(K=cat)
 
 
+def _example_users(n: int = 400, seed: int = 0) -> pd.DataFrame:
+    """A synthetic exposure user table for the examples (errors shrink with confidence)."""
+    rng = np.random.default_rng(seed)
+    cc = rng.uniform(0, 1, n)
+    return pd.DataFrame({"user_id": np.arange(n), "category": rng.choice(ALL_CATEGORIES, n),
+                         "pct_friends_with_attributes": rng.uniform(0, 100, n),
+                         "cluster_confidence": cc,
+                         "error_km": rng.exponential(300 * (1 - cc) + 1)})
+
+
 def plot_ep_by_category(table: pd.DataFrame, ks: ArrayLike, *, switch_km: float = CMB_SWITCH_KM):
-    """Fig 6: EP@K by user category (one bar per category and K)."""
+    """Fig 6: EP@K by user category (one bar per category and K).
+
+    Parameters
+    ----------
+    table : DataFrame
+        The exposure user table (:func:`homelib.exposure.features.exposure_user_table`).
+    ks : array of float
+        Error distances K (km).
+    switch_km : float
+        Below this K the PFLI_prob error counts, else PFLI_cent's (PFLI_cmb).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig = plot_ep_by_category(_example_users(), [20, 100])
+    >>> fig.axes[0].get_xlabel(), fig.axes[0].get_legend().get_title().get_text()
+    ('user category', 'K (km)')
+    >>> plt.close(fig)
+    """
     import matplotlib.pyplot as plt
     import seaborn as sns
 
@@ -159,6 +228,33 @@ def plot_ep_by_friends(
     Only users who show a friend list (categories with ``F``) are drawn: for
     the others the share is not defined. Bins with fewer than ``min_users``
     users are blank.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The exposure user table.
+    ks : array of float
+        Error distances K (km), the rows of the heatmap.
+    bins : BinSpec, optional
+        Bin widths (default 5 percentage points).
+    max_pct : float
+        Users above this share are left out.
+    min_users : int
+        Smallest bin drawn.
+    switch_km : float
+        As in :func:`plot_ep_by_category`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig = plot_ep_by_friends(_example_users(), [20, 100], BinSpec(pct_width=25), min_users=5)
+    >>> fig.axes[0].get_ylabel(), len(fig.axes)  # the heatmap and its colour bar
+    ('error distance K (km)', 2)
+    >>> plt.close(fig)
     """
     import matplotlib.pyplot as plt
     import seaborn as sns
@@ -190,7 +286,34 @@ def plot_ep_by_confidence(
     min_users: int = 10,
     switch_km: float = CMB_SWITCH_KM,
 ):
-    """Fig 8: EP@K by cluster confidence (bins) per user category, one line per K."""
+    """Fig 8: EP@K by cluster confidence (bins) per user category, one line per K.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The exposure user table.
+    ks : array of float
+        Error distances K (km), one line each.
+    bins : BinSpec, optional
+        Bin widths (default 0.1 of cluster confidence).
+    min_users : int
+        Smallest bin drawn.
+    switch_km : float
+        As in :func:`plot_ep_by_category`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per category.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig = plot_ep_by_confidence(_example_users(), [20, 100], BinSpec(cc_width=0.25), min_users=3)
+    >>> len(fig.axes) >= 4
+    True
+    >>> plt.close(fig)
+    """
     import seaborn as sns
 
     bins = bins or BinSpec(cc_width=0.1)

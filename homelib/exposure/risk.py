@@ -65,7 +65,7 @@ def risk_levels(ep: ArrayLike) -> NDArray[np.int64]:
     bad = ~np.isfinite(p) | (p < 0) | (p > 1)
     if bad.any():
         raise ValueError(
-            f"exposure_probability = {p[bad].ravel()[0]!r} is outside [0, 1]"
+            f"exposure_probability = {float(p[bad].ravel()[0])!r} is outside [0, 1]"
         )
     return (np.searchsorted(RISK_EDGES, p, side="right") + 1).astype(np.int64)
 

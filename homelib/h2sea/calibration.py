@@ -48,6 +48,20 @@ def cluster_se(x: ArrayLike, cluster: ArrayLike) -> float:
     ``sqrt(sum_c (sum_{i in c} (x_i - mean))^2) / n``, with a small-sample factor
     ``sqrt(C / (C - 1))``.
 
+    Parameters
+    ----------
+    x : array-like of float
+        One value per sampled unit (0/1 for a share).
+    cluster : array-like
+        Cluster (primary unit) of each value.
+
+    Returns
+    -------
+    float
+        The standard error; NaN with fewer than two clusters or no values.
+
+    Examples
+    --------
     >>> round(cluster_se([1, 1, 0, 0], ["a", "a", "b", "b"]), 3)  # two clusters, all-or-none
     0.5
     >>> round(cluster_se([1, 0, 1, 0], ["a", "a", "b", "b"]), 3)  # no between-cluster variation
@@ -73,6 +87,34 @@ def calibration_table(world: SurveyWorld, sources: Sources, ds: H2SEADataset) ->
     from the sample gets a tolerance of at least two standard errors of the
     clustered design (counties are the primary units, :func:`cluster_se`),
     because the paper's own numbers are one draw of such a design.
+
+    Parameters
+    ----------
+    world : SurveyWorld
+        The survey world.
+    sources : Sources
+        Its collected sources.
+    ds : H2SEADataset
+        The feature table built from them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per quantity.
+
+    Examples
+    --------
+    >>> from homelib.h2sea.collection import simulate_sources
+    >>> from homelib.h2sea.simulated import dataset_from_world
+    >>> from homelib.h2sea.world import SurveyConfig, simulate_survey
+    >>> cfg = SurveyConfig(provinces=("Zhejiang",), years=(2015,), counties_per_province=2,
+    ...                    households_per_village=3)
+    >>> world = simulate_survey(cfg, seed=3)
+    >>> sources = simulate_sources(world, seed=3)
+    >>> table = calibration_table(world, sources, dataset_from_world(world, sources))
+    >>> row = table.set_index("quantity").loc["provinces"]  # a one-province world
+    >>> float(row.published), float(row.simulated), bool(row.within)
+    (9.0, 1.0, False)
     """
     cfg = world.config
     f = cfg.households_per_village / 30 * len(cfg.years) / 3 * len(cfg.provinces) / 9

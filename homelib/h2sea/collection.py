@@ -35,7 +35,29 @@ __all__ = [
 
 @dataclass(frozen=True)
 class SourcesConfig:
-    """Parameters of the simulated collection (defaults give the paper's coverage)."""
+    """Parameters of the simulated collection (defaults give the paper's coverage).
+
+    Every field has its own attribute docstring in the source; the main ones:
+
+    Attributes
+    ----------
+    sale_active, rent_active : dict
+        Share of communities / villages with recent sale (rent) listings, by urban type.
+    sale_per_active, rent_per_active : dict
+        Mean listings of an active place, by urban type.
+    rent_yield : float
+        Yearly rent / price ratio.
+    county_income_published, town_budget_published, town_tax_published : float
+        Shares of counties (towns) whose statistics are published (H2SEA Sec 3.3).
+    pois_per_place : dict
+        Mean POIs around a place, by urban type.
+
+    Examples
+    --------
+    >>> cfg = SourcesConfig(rent_yield=0.03)
+    >>> cfg.rent_yield, cfg.params()["town_tax_published"]
+    (0.03, 0.16)
+    """
 
     sale_active: dict = field(default_factory=lambda: dict(
         city_center=0.075, city_border=0.085, rural=0.06))
@@ -136,7 +158,33 @@ def _anchor(x: pd.Series, ref: pd.Series, lo: float, hi: float) -> pd.Series:
 
 def simulate_sources(world: SurveyWorld, config: SourcesConfig | None = None,
                      seed: int = 0) -> Sources:
-    """Collect listings, statistics and POIs around the homes of ``world`` (seeded)."""
+    """Collect listings, statistics and POIs around the homes of ``world`` (seeded).
+
+    Parameters
+    ----------
+    world : SurveyWorld
+        The survey world (:func:`homelib.h2sea.world.simulate_survey`).
+    config : SourcesConfig, optional
+        Coverage and density parameters; the defaults give the paper's coverage.
+    seed : int
+        Seed of every random draw.
+
+    Returns
+    -------
+    Sources
+        Homes, sale and rent listings, city prices, county income, town
+        statistics and POIs, in the schemas of :mod:`homelib.h2sea.sources`.
+
+    Examples
+    --------
+    >>> from homelib.h2sea.world import SurveyConfig, simulate_survey
+    >>> cfg = SurveyConfig(provinces=("Zhejiang",), years=(2015,), counties_per_province=2,
+    ...                    households_per_village=3)
+    >>> world = simulate_survey(cfg, seed=3)
+    >>> sources = simulate_sources(world, seed=3)
+    >>> len(sources.homes) == len(world.people), sorted(sources.sale.columns)
+    (True, ['city', 'lat', 'lon', 'price'])
+    """
     cfg = config or SourcesConfig()
     rng = np.random.default_rng([seed, 11])
     wc = world.config

@@ -45,7 +45,6 @@ Examples
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -56,10 +55,10 @@ from joblib import Parallel, delayed
 from numpy.typing import NDArray
 from scipy import stats
 from sklearn.model_selection import ParameterGrid, PredefinedSplit, train_test_split
-from tqdm import tqdm
 
 from .. import io
 from ..metrics import classification_report
+from ..progress import bar
 from .models import METHODS, NEURAL, make_model
 
 __all__ = [
@@ -112,8 +111,7 @@ def progress(iterable: Iterable, total: int | None = None, desc: str = "") -> It
     >>> list(progress(range(3), 3, "demo"))
     [0, 1, 2]
     """
-    quiet = True if os.environ.get("CI") else None  # None: tqdm turns itself off without a TTY
-    return tqdm(iterable, total=total, desc=desc, disable=quiet, leave=False)
+    return bar(iterable, total=total, desc=desc, unit="fit")
 
 
 # --------------------------------------------------------------------------- splits

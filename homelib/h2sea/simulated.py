@@ -56,6 +56,27 @@ def h2sea_world(scale: float = 1.0, seed: int = 0, **world_params) -> tuple[Surv
 
     ``scale`` shrinks the households interviewed per village (30 at 1.0);
     ``world_params`` are fields of :class:`SurveyConfig` or :class:`SourcesConfig`.
+
+    Parameters
+    ----------
+    scale : float
+        In (0, 1]: households per village are ``round(30 * scale)`` unless given.
+    seed : int
+        Seed of the world and of the collection.
+    **world_params
+        Fields of :class:`SurveyConfig` or :class:`SourcesConfig` (an unknown name raises).
+
+    Returns
+    -------
+    world : SurveyWorld
+    sources : Sources
+
+    Examples
+    --------
+    >>> world, sources = h2sea_world(seed=3, provinces=("Zhejiang",), years=(2015,),
+    ...                              counties_per_province=2, households_per_village=3)
+    >>> len(world.surveyed), len(sources.homes) == len(world.people)
+    (24, True)
     """
     params = _scaled(scale, world_params)
     wcfg, scfg = _split_params(params)
@@ -71,10 +92,30 @@ def h2sea_world(scale: float = 1.0, seed: int = 0, **world_params) -> tuple[Surv
 def h2sea_dataset(scale: float = 1.0, seed: int = 0, **world_params) -> H2SEADataset:
     """Features, labels and ground truth of the kept people (cached).
 
+    Parameters
+    ----------
+    scale : float
+        In (0, 1]: households per village are ``round(30 * scale)`` unless given.
+    seed : int
+        Seed of the world and of the collection.
+    **world_params
+        Fields of :class:`SurveyConfig` or :class:`SourcesConfig`.
+
+    Returns
+    -------
+    H2SEADataset
+        As :func:`dataset_from_world` on :func:`h2sea_world`.
+
     Examples
     --------
-    >>> import inspect; list(inspect.signature(h2sea_dataset).parameters)
-    ['scale', 'seed', 'world_params']
+    >>> ds = h2sea_dataset(seed=3, provinces=("Zhejiang",), years=(2015,),
+    ...                    counties_per_province=2, households_per_village=3)
+    >>> list(ds.y.columns)
+    ['personal_income', 'family_income', 'education', 'occupation']
+    >>> h2sea_dataset(scale=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: scale must be in (0, 1]; got 0
     """
     params = _scaled(scale, world_params)
     wcfg, scfg = _split_params(params)
@@ -88,7 +129,32 @@ def h2sea_dataset(scale: float = 1.0, seed: int = 0, **world_params) -> H2SEADat
 
 
 def dataset_from_world(world: SurveyWorld, sources: Sources) -> H2SEADataset:
-    """Assemble :class:`H2SEADataset` from a world and its sources."""
+    """Assemble :class:`H2SEADataset` from a world and its sources.
+
+    Parameters
+    ----------
+    world : SurveyWorld
+        The survey world; its kept people give the labels and ``meta``.
+    sources : Sources
+        The collection around their homes; gives the features.
+
+    Returns
+    -------
+    H2SEADataset
+        Features ``X``, labels ``y`` (nullable, one column per task), ``meta``
+        (geography, ground truth, coverage flags), schema, families and fills.
+
+    Examples
+    --------
+    >>> from homelib.h2sea.collection import simulate_sources
+    >>> from homelib.h2sea.world import SurveyConfig, simulate_survey
+    >>> cfg = SurveyConfig(provinces=("Zhejiang",), years=(2015,), counties_per_province=2,
+    ...                    households_per_village=3)
+    >>> world = simulate_survey(cfg, seed=3)
+    >>> ds = dataset_from_world(world, simulate_sources(world, seed=3))
+    >>> len(ds.X) == len(ds.y) == len(ds.meta) == len(world.people)
+    True
+    """
     X, fills = build_features(sources)
     p = world.people.reindex(X.index)
     y = p[list(TASKS)].astype("Int64")

@@ -69,7 +69,33 @@ LoadReport = Validated
 
 @dataclass(frozen=True)
 class Sources:
-    """The collected tables (schemas in :data:`SCHEMAS`) plus the area functions."""
+    """The collected tables (schemas in :data:`SCHEMAS`) plus the area functions.
+
+    Attributes
+    ----------
+    homes : pandas.DataFrame
+        One row per person: estimated home and its address.
+    sale, rent : pandas.DataFrame
+        Listings (``lat, lon, price, city``): yuan/m2, and yuan/m2 per month.
+    city_prices : pandas.DataFrame
+        Published average sale price of each city.
+    county_income : pandas.DataFrame
+        Published county income per year.
+    town_stats : pandas.DataFrame
+        Published town budget and tax per year (gaps as NaN).
+    pois : pandas.DataFrame
+        POIs (``lat, lon, category``).
+    functions : pandas.DataFrame
+        Area-function scores per village (simulation only).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> empty = pd.DataFrame()
+    >>> s = Sources(*[empty] * 8)
+    >>> s.pois is empty
+    True
+    """
 
     homes: pd.DataFrame
     sale: pd.DataFrame

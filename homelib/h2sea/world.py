@@ -88,6 +88,26 @@ class SurveyConfig:
 
     Defaults reproduce the paper's published marginals (see the data card).
     Sizes: ``households_per_village`` scales the survey (30 = paper scale).
+    Every field has its own attribute docstring in the source; the main ones:
+
+    Attributes
+    ----------
+    provinces : tuple of str
+        Study provinces (the paper's nine by default).
+    years : tuple of int
+        Survey years; one village sample per year and province.
+    counties_per_province, towns_per_county_sampled, villages_per_town_sampled : int
+        Stage sizes of the 4-stage PPS design (H2SEA Eq 1), 10, 2 and 2.
+    households_per_village : int
+        Households interviewed per village (30 = paper scale).
+    location_signal : float
+        Multiplies every location-based part of the latent position (0 = none).
+
+    Examples
+    --------
+    >>> cfg = SurveyConfig(provinces=("Zhejiang",), households_per_village=3)
+    >>> cfg.counties_per_province * cfg.towns_per_county_sampled * cfg.villages_per_town_sampled
+    40
     """
 
     # --- geography and frame ------------------------------------------------
@@ -215,6 +235,30 @@ class SurveyWorld:
       attributes, answers, ``kept`` and the reasons for not being kept.
     - ``people``: the kept home owners (about 4,509), with the true and the
       estimated home, the estimation error and housing.
+
+    Attributes
+    ----------
+    config : SurveyConfig
+        The parameters the world was built with.
+    seed : int
+        The seed it was built with.
+    counties, cities, towns, villages : pandas.DataFrame
+        The frame and the places of the sampled counties (columns above).
+    samples : pandas.DataFrame
+        One row per (year, village) draw.
+    surveyed : pandas.DataFrame
+        Every respondent.
+    people : pandas.DataFrame
+        The kept home owners.
+    checkins : pandas.DataFrame
+        Night check-ins of the kept people, from which the home is estimated.
+
+    Examples
+    --------
+    >>> w = simulate_survey(SurveyConfig(provinces=("Zhejiang",), years=(2015,),
+    ...                                  counties_per_province=2, households_per_village=3), seed=3)
+    >>> len(w.samples), len(w.surveyed)  # 2 counties x 2 towns x 2 villages, 3 households each
+    (8, 24)
     """
 
     config: SurveyConfig
@@ -239,6 +283,20 @@ def systematic_pps(sizes: ArrayLike, n: int, rng: np.random.Generator) -> NDArra
 
     The frame is taken in the given order (sort it to stratify implicitly).
     A unit larger than the sampling interval can be hit more than once.
+
+    Parameters
+    ----------
+    sizes : array-like of float
+        Positive measures of size of the units.
+    n : int
+        Number of draws (at least 1).
+    rng : numpy.random.Generator
+        Source of the random start.
+
+    Returns
+    -------
+    numpy.ndarray of int
+        The index of the unit hit by each of the ``n`` draws.
 
     Examples
     --------
@@ -265,7 +323,22 @@ def eq1_inclusion(
     """Inclusion probability of one household under the 4-stage PPS design (Eq 1).
 
     ``n_c G_c / S_p x n_t G_t / G_c x n_v G_v / G_t x n_h / G_v``, which
-    telescopes to ``n_c n_t n_v n_h / S_p = 1200 / S_p`` whatever the sizes.
+    telescopes to ``n_c n_t n_v n_h / S_p = 1200 / S_p`` whatever the sizes
+    (H2SEA Eq 1).
+
+    Parameters
+    ----------
+    province_households : float
+        ``S_p``, households of the province.
+    county, town, village : float
+        ``G_c, G_t, G_v``, households of the drawn county, town and village.
+    n_counties, n_towns, n_villages, n_households : int
+        Draws at each stage (10, 2, 2 and 30 in the paper).
+
+    Returns
+    -------
+    float
+        The inclusion probability of a household.
 
     Examples
     --------
@@ -278,6 +351,16 @@ def eq1_inclusion(
 
 def class_cuts_from_shares(shares_pct: ArrayLike) -> NDArray:
     """Standard-normal cut points giving classes with these shares (%).
+
+    Parameters
+    ----------
+    shares_pct : array-like of float
+        Class shares in percent, lowest class first (normalised by their sum).
+
+    Returns
+    -------
+    numpy.ndarray
+        The ``len(shares_pct) - 1`` increasing cut points.
 
     Examples
     --------
@@ -299,6 +382,16 @@ def survey_counties(provinces: tuple[str, ...] | None = None) -> pd.DataFrame:
     ``china-region`` lists a few county names twice within a city (a name
     shared with a county of another city); the copy nearest the city seat is
     kept. ``kind`` is ``district`` (区), ``county_city`` (县级市) or ``county``.
+
+    Parameters
+    ----------
+    provinces : tuple of str, optional
+        Provinces to keep; all study provinces when omitted.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``county_id, province, city, county, lat, lon, zip_code, kind``, one row per county.
 
     Examples
     --------
@@ -371,7 +464,30 @@ def places_of_county(cfg: SurveyConfig, county: pd.Series, seed: int) -> tuple[p
     """Towns and villages of one county, generated from the county's own seed.
 
     Town households split the county's; village households split the town's,
-    so the PPS measures of size add up across stages (Eq 1).
+    so the PPS measures of size add up across stages (H2SEA Eq 1).
+
+    Parameters
+    ----------
+    cfg : SurveyConfig
+        Place sizes (``towns_per_county``, ``villages_per_town``) and level spreads.
+    county : pandas.Series
+        One row of the county frame (``county_id, households, level, lat, lon, zip_code``, ...).
+    seed : int
+        World seed; combined with the county id, so a county's places do not
+        depend on which other counties are drawn.
+
+    Returns
+    -------
+    towns, villages : pandas.DataFrame
+        The county's towns and villages (villages keyed by ``town_local``).
+
+    Examples
+    --------
+    >>> county = pd.Series(dict(county_id=0, households=20000, level=0.0, lat=30.0, city="c",
+    ...                         lon=120.0, zip_code="310000", kind="district", county="x"))
+    >>> towns, villages = places_of_county(SurveyConfig(), county, seed=0)
+    >>> int(towns.households.sum()), int(villages.households.sum())  # sizes add up
+    (20000, 20000)
     """
     rng = np.random.default_rng([seed, 7, int(county.county_id)])
     n_t = 4 + rng.poisson(cfg.towns_per_county - 4)
@@ -589,6 +705,19 @@ def simulate_survey(config: SurveyConfig | None = None, seed: int = 0) -> Survey
         Every mechanism's parameters; defaults reproduce the paper's marginals.
     seed : int
         Seed of every random draw (``numpy.random.default_rng``).
+
+    Returns
+    -------
+    SurveyWorld
+        The frame, the samples, the respondents and the kept people.
+
+    Examples
+    --------
+    >>> cfg = SurveyConfig(provinces=("Zhejiang",), years=(2015,), counties_per_province=2,
+    ...                    households_per_village=3)
+    >>> w = simulate_survey(cfg, seed=3)
+    >>> len(w.surveyed), sorted(w.people.province.unique())
+    (24, ['Zhejiang'])
     """
     cfg = config or SurveyConfig()
     if cfg.households_per_village < 1:
@@ -697,6 +826,29 @@ def area_log_price(cfg: SurveyConfig, city_price: ArrayLike, level: ArrayLike,
     """Log price (yuan/m2) of the market around a place.
 
     The city's published average, shifted by the place's latent level relative to the city and by its urban type.
+
+    Parameters
+    ----------
+    cfg : SurveyConfig
+        Gives ``area_price_slope`` and ``urban_price_offset``.
+    city_price : array-like of float
+        Published average price of each place's city (yuan/m2).
+    level, city_level : array-like of float
+        Latent level of each place and of its city.
+    urban_type : array-like of str
+        ``city_center``, ``city_border`` or ``rural``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``log(city_price) + slope * (level - city_level) + offset[urban_type]``.
+
+    Examples
+    --------
+    >>> cfg = SurveyConfig()  # offsets: city centre +0.25, rural -0.7
+    >>> np.exp(area_log_price(cfg, [10000.0, 10000.0], [0.0, 0.0], [0.0, 0.0],
+    ...                       ["city_center", "rural"])).round(1).tolist()
+    [12840.3, 4965.9]
     """
     off = pd.Series(np.asarray(urban_type)).map(cfg.urban_price_offset).to_numpy()
     return (np.log(np.asarray(city_price, float))

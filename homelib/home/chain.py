@@ -41,7 +41,7 @@ from numpy.typing import ArrayLike, NDArray
 from ..exposure.features import HIDEABLE, HIDING_SUBSETS, hide_label, user_category
 from ..geo import haversine_km
 from ..pfli.clusters import select_locations
-from .summary import summarise_splits
+from .summary import NONNEGATIVE, SHARE, summarise_splits
 
 __all__ = [
     "CHAIN_COLUMNS",
@@ -329,7 +329,8 @@ def chain_over_splits(predictions: pd.DataFrame, places: pd.DataFrame, mapping: 
         rows.append(g.reset_index().assign(split=r))
     per = pd.concat(rows, ignore_index=True)
     per["city_exposed"] = per["city_exposed"].astype(float)
-    return per, summarise_splits(per, ["hide"], _CHAIN_VALUES, level)
+    bounds = {v: NONNEGATIVE if v == "n_changed" else SHARE for v in _CHAIN_VALUES}
+    return per, summarise_splits(per, ["hide"], _CHAIN_VALUES, level, bounds)
 
 
 def hiding_costs(summary: pd.DataFrame) -> pd.DataFrame:

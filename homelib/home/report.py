@@ -20,7 +20,7 @@ from ..h2sea.features import TASKS
 from ..io import load_reference
 from .disclosure import LADDER
 from .exposure import BinSpec
-from .summary import summarise_splits
+from .summary import SHARE, summarise_splits
 
 __all__ = [
     "attacker_choices",
@@ -59,7 +59,8 @@ def test_scores(outcomes: pd.DataFrame, disclosure: str = "exact") -> pd.DataFra
         rows.append({"task": task, "split": split, "accuracy": float(sub["correct"].mean()),
                      "f1": float(f1_score(sub["level"], sub["predicted"], average="macro",
                                           labels=[0, 1, 2], zero_division=0))})
-    return summarise_splits(pd.DataFrame(rows), ["task"], ["f1", "accuracy"])
+    return summarise_splits(pd.DataFrame(rows), ["task"], ["f1", "accuracy"],
+                            bounds={"f1": SHARE, "accuracy": SHARE})
 
 
 def task_baselines(y: pd.DataFrame) -> pd.DataFrame:

@@ -120,8 +120,28 @@ def _components_within(lat: NDArray, lon: NDArray, threshold_km: float) -> NDArr
 
 
 def cluster_medoids(lat: ArrayLike, lon: ArrayLike, clusters: ArrayLike) -> NDArray:
-    """The centre of minimum distance of every cluster: its place with the least
-    summed distance to the other places of the cluster (Sec 6.3, ``dist``).
+    """The centre of minimum distance of every cluster (PFLI Sec 6.3, selector ``dist``).
+
+    The medoid is the place of the cluster with the least summed great-circle
+    distance to the other places of the cluster; a cluster of one or two places
+    keeps its first place.
+
+    Parameters
+    ----------
+    lat, lon : array_like
+        Coordinates of the places, degrees.
+    clusters : array_like of int
+        Cluster label of every place, ``0..C-1`` (:func:`cluster_places`).
+
+    Returns
+    -------
+    ndarray of int
+        For every cluster ``c``, the index of its medoid place.
+
+    Examples
+    --------
+    Four places on the equator at longitudes 0, 1, 3 (cluster 0) and 5 (cluster 1):
+    the place at longitude 1 is nearest to the other two.
 
     >>> cluster_medoids([0, 0, 0, 5], [0, 1, 3, 5], [0, 0, 0, 1]).tolist()
     [1, 3]
@@ -174,9 +194,9 @@ def _row_argmax(rows: NDArray, score: NDArray, tie: NDArray, n_rows: int) -> NDA
 
 def _cluster_sums(s: sp.csr_matrix, p: NDArray, cl: NDArray, rows: NDArray, pos_cl: NDArray,
                   n_cl: int) -> tuple[NDArray, NDArray, NDArray]:
-    """Row, cluster and summed probability of every (row, cluster) pair present, rows in
-    order (sums added in the stored order of the row).
+    """Row, cluster and summed probability of every (row, cluster) pair present.
 
+    Rows come in order, and sums are added in the stored order of the row.
     With positive entries the sums come from one sparse product with the
     place-to-cluster indicator (the same additions in the same order as
     ``bincount``, without sorting all entries); otherwise (a zero-sum cluster
@@ -202,6 +222,7 @@ def select_locations(scores: sp.spmatrix, places: pd.DataFrame, clusters: ArrayL
     scores : sparse matrix (n, N)
         PFLI probabilities (rows need not sum to 1).
     places : DataFrame with ``lat, lon``
+        The N candidate places, in the column order of ``scores``.
     clusters : array of int, length N
         Cluster label of every place (:func:`cluster_places`).
     selector : {"prob", "cent", "dist", "noclst", "cmb"}
@@ -213,6 +234,12 @@ def select_locations(scores: sp.spmatrix, places: pd.DataFrame, clusters: ArrayL
     DataFrame
         ``user_index, pred_lat, pred_lon, cluster, cluster_prob`` and
         ``pred_place`` (-1 for a centroid); NaN rows for empty score rows.
+
+    Examples
+    --------
+    Two places near Paris (cluster 0) share 0.6; Beijing alone has 0.4. ``prob``
+    picks the most probable place of the heavier cluster, ``noclst`` the most
+    probable place overall.
 
     >>> s = sp.csr_matrix([[0.3, 0.3, 0.4]])
     >>> pl = pd.DataFrame({"lat": [48.85, 48.63, 39.9], "lon": [2.35, 2.45, 116.4]})
@@ -240,6 +267,8 @@ def select_many(scores: sp.spmatrix, places: pd.DataFrame, clusters: ArrayLike,
     dict of str to DataFrame
         ``select_locations(scores, places, clusters, s)`` for every selector ``s``.
 
+    Examples
+    --------
     >>> s = sp.csr_matrix([[0.3, 0.3, 0.4]])
     >>> pl = pd.DataFrame({"lat": [48.85, 48.63, 39.9], "lon": [2.35, 2.45, 116.4]})
     >>> out = select_many(s, pl, [0, 0, 1], ["prob", "noclst"])

@@ -25,6 +25,7 @@ from sklearn.model_selection import KFold
 
 from ..geo import haversine_km
 from ..metrics import acc_at_k, aed_at
+from ..progress import bar
 from . import baselines
 from .clusters import cluster_places
 from .model import PFLI, PFLIConfig, observed_friends
@@ -202,7 +203,7 @@ def evaluate_pfli(world, *, config: PFLIConfig | None = None, folds: int = 5, se
     cur = world.users["current_place"].to_numpy()
     parts, models, fitted = [], [], []
     splits = KFold(folds, shuffle=True, random_state=seed).split(la_ids)
-    for f, (_, test_pos) in enumerate(splits):
+    for f, (_, test_pos) in enumerate(bar(splits, total=folds, desc="PFLI folds", unit="fold")):
         test = np.sort(la_ids[test_pos])
         known = la.copy()
         known[test] = False

@@ -155,8 +155,9 @@ def aed_reading_table(per_user: pd.DataFrame, methods=("PFLI_prob",), ps=(0.6, 0
 
 
 def friend_only_world(world: SocialWorld) -> SocialWorld:
-    """The same network with every profile field removed (no hometown, no work, no
-    organisation table): what a friend-only check-in network provides.
+    """The same network with every profile field removed: what a check-in network provides.
+
+    No hometown, no work, no organisation table.
 
     Parameters
     ----------
@@ -215,7 +216,29 @@ def coinciding_methods(per_user: pd.DataFrame) -> pd.DataFrame:
 
 
 def plot_world(world: SocialWorld, prob: pd.DataFrame | None = None):
-    """Two panels: the degree distribution (log-log) and p(friend | distance) vs Backstrom."""
+    """Two panels: the degree distribution (log-log) and p(friend | distance) vs Backstrom.
+
+    Parameters
+    ----------
+    world : SocialWorld
+        The social world.
+    prob : DataFrame, optional
+        :func:`friendship_probability_by_distance` of the world (computed when omitted).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from homelib.pfli.world import SocialConfig, build_social_world
+    >>> w = build_social_world(SocialConfig(n_users=400, n_places=30, n_multi_orgs=3), seed=1)
+    >>> fig = plot_world(w)
+    >>> [ax.get_title() for ax in fig.axes]
+    ['Degree distribution', 'Friendship and distance']
+    >>> plt.close(fig)
+    """
     import matplotlib.pyplot as plt
 
     prob = friendship_probability_by_distance(world) if prob is None else prob
@@ -239,7 +262,29 @@ def plot_world(world: SocialWorld, prob: pd.DataFrame | None = None):
 
 
 def map_places(world: SocialWorld, n: int = 300, seed: int = 0):
-    """A folium map of the ``n`` places with the most users (marker size ~ users)."""
+    """A folium map of the ``n`` places with the most users (marker size ~ users).
+
+    Parameters
+    ----------
+    world : SocialWorld
+        The social world.
+    n : int
+        Places drawn.
+    seed : int
+        Unused (kept for the chapter's call signature).
+
+    Returns
+    -------
+    folium.Map
+
+    Examples
+    --------
+    >>> from homelib.pfli.world import SocialConfig, build_social_world
+    >>> w = build_social_world(SocialConfig(n_users=400, n_places=30, n_multi_orgs=3), seed=1)
+    >>> m = map_places(w, n=5)
+    >>> sum(type(c).__name__ == "CircleMarker" for c in m._children.values())
+    5
+    """
     import folium
 
     n_at = np.bincount(world.users["current_place"], minlength=world.n_places)
@@ -254,7 +299,35 @@ def map_places(world: SocialWorld, n: int = 300, seed: int = 0):
 
 
 def plot_acc_curves(acc: pd.DataFrame, methods, user_set: str, ax=None, title: str | None = None):
-    """ACC@K curves of ``methods`` for one user set (Figs 4-5)."""
+    """ACC@K curves of ``methods`` for one user set (Figs 4-5).
+
+    Parameters
+    ----------
+    acc : DataFrame
+        ``user_set, method, k_km, acc`` (``PFLIEvaluation.acc_at_k``).
+    methods : sequence of str
+        Methods drawn, one line each.
+    user_set : str
+        ``overall``, ``with LA friends`` ...
+    ax : matplotlib Axes, optional
+        Where to draw (a new figure when omitted).
+    title : str, optional
+        Panel title (default ``user_set``).
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> acc = pd.DataFrame({"user_set": "overall", "method": ["PFLI_prob"] * 2 + ["Base_freq"] * 2,
+    ...                     "k_km": [10.0, 50.0] * 2, "acc": [0.4, 0.6, 0.2, 0.3]})
+    >>> ax = plot_acc_curves(acc, ["PFLI_prob", "Base_freq"], "overall")
+    >>> [t.get_text() for t in ax.get_legend().get_texts()], tuple(map(float, ax.get_ylim()))
+    (['PFLI_prob', 'Base_freq'], (0.0, 1.0))
+    >>> plt.close(ax.figure)
+    """
     import matplotlib.pyplot as plt
 
     if ax is None:
@@ -272,8 +345,29 @@ def plot_acc_curves(acc: pd.DataFrame, methods, user_set: str, ax=None, title: s
 
 
 def map_clusters(places: pd.DataFrame, clusters: ArrayLike, box=(47.0, 49.0, -1.0, 6.0)):
-    """A folium map of the candidate locations in ``box`` (lat0, lat1, lon0, lon1) coloured
-    by UPGMA cluster (the style of the paper's Fig 3)."""
+    """A folium map of the candidate locations in ``box``, coloured by UPGMA cluster (Fig 3).
+
+    Parameters
+    ----------
+    places : DataFrame
+        ``lat, lon, name`` per place (``SocialWorld.places``).
+    clusters : (n_places,) int array
+        Cluster of each place (:func:`homelib.pfli.clusters.cluster_places`).
+    box : (float, float, float, float)
+        ``lat0, lat1, lon0, lon1``: the paper's Fig 3 box by default (47-49N, 1W-6E).
+
+    Returns
+    -------
+    folium.Map
+
+    Examples
+    --------
+    >>> pl = pd.DataFrame({"lat": [48.85, 48.0, 10.0], "lon": [2.35, 2.0, 0.0],
+    ...                    "name": ["Paris", "Orleans", "far"]})
+    >>> m = map_clusters(pl, [0, 0, 1])
+    >>> sum(type(c).__name__ == "CircleMarker" for c in m._children.values())  # in the box
+    2
+    """
     import folium
 
     lat0, lat1, lon0, lon1 = box
@@ -292,7 +386,36 @@ def map_clusters(places: pd.DataFrame, clusters: ArrayLike, box=(47.0, 49.0, -1.
 
 
 def map_errors(world, per_user: pd.DataFrame, method: str = "PFLI_prob", n: int = 150, seed: int = 0):
-    """A folium map of ``n`` sampled predictions of ``method``: true city, prediction, error line."""
+    """A folium map of ``n`` sampled predictions of ``method``: true city, prediction, error line.
+
+    Parameters
+    ----------
+    world : SocialWorld
+        The social world.
+    per_user : DataFrame
+        ``user_id, method, pred_lat, pred_lon, error_km`` (``PFLIEvaluation.per_user``).
+    method : str
+        The method drawn.
+    n : int
+        Users sampled.
+    seed : int
+        Seed of the sample.
+
+    Returns
+    -------
+    folium.Map
+        Green lines: errors under 40 km; red: the others.
+
+    Examples
+    --------
+    >>> from homelib.pfli.world import SocialConfig, build_social_world
+    >>> w = build_social_world(SocialConfig(n_users=400, n_places=30, n_multi_orgs=3), seed=1)
+    >>> pu = pd.DataFrame({"user_id": [0, 1], "method": "PFLI_prob", "pred_lat": [48.0, 40.0],
+    ...                    "pred_lon": [2.0, 3.0], "error_km": [10.0, 900.0]})
+    >>> m = map_errors(w, pu, n=2)
+    >>> sorted(c.options["color"] for c in m._children.values() if type(c).__name__ == "PolyLine")
+    ['green', 'red']
+    """
     import folium
 
     df = per_user[per_user["method"] == method]
@@ -318,6 +441,27 @@ def friendship_probability_by_distance(world: SocialWorld, bins_km=None) -> pd.D
     (``backstrom``) and rescaled to the simulated level at 10-100 km
     (``backstrom_rescaled``): the world is a sample of a population, so only
     the shape can be compared.
+
+    Parameters
+    ----------
+    world : SocialWorld
+        The social world.
+    bins_km : array of float, optional
+        Bin edges (km); default 0 then 30 log-spaced edges from 1 to 20,000 km.
+
+    Returns
+    -------
+    DataFrame
+        ``d_low_km, d_high_km, d_mid_km, friend_pairs, user_pairs, p_friend, backstrom,
+        backstrom_rescaled`` per bin.
+
+    Examples
+    --------
+    >>> from homelib.pfli.world import SocialConfig, build_social_world
+    >>> w = build_social_world(SocialConfig(n_users=400, n_places=30, n_multi_orgs=3), seed=1)
+    >>> p = friendship_probability_by_distance(w, bins_km=[0, 100, 1000, 20000])
+    >>> int(p.friend_pairs.sum()) == len(w.edges), bool((p.p_friend <= 1).all())
+    (True, True)
     """
     if bins_km is None:
         bins_km = np.concatenate([[0.0], np.logspace(0, np.log10(20_000), 30)])

@@ -42,6 +42,22 @@ def pfli_evaluation(scale: float = 1.0, seed: int = 0, *, folds: int = 5, ln_use
     Returns
     -------
     PFLIEvaluation
+        The evaluation; a second call with the same arguments reads it from the cache.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> os.environ["HOMELIB_ROOT"] = tempfile.mkdtemp()  # a scratch cache for this example
+    >>> small = dict(n_users=600, n_places=30, n_multi_orgs=3)
+    >>> ev = pfli_evaluation(0.001, seed=2, folds=2, ks=[10, 100], world_params=small,
+    ...                      with_baselines=False, train_users=100)
+    >>> sorted(ev.per_user.method.unique())
+    ['PFLI_cent', 'PFLI_dist', 'PFLI_noclst', 'PFLI_prob']
+    >>> again = pfli_evaluation(0.001, seed=2, folds=2, ks=[10, 100], world_params=small,
+    ...                         with_baselines=False, train_users=100)
+    >>> again.per_user.equals(ev.per_user)
+    True
+    >>> del os.environ["HOMELIB_ROOT"]
     """
     cfg = PFLIConfig(**config)
     wp = dict(world_params or {})

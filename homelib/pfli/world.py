@@ -76,8 +76,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from tqdm import tqdm
 
+from .. import progress
 from ..geo import SphereIndex, haversine_km, world_cities
 from ..io import cache_dir, cached, code_hash, param_hash
 from .data import KM_PER_MILE, SocialWorld, _adjacency
@@ -519,7 +519,8 @@ def build_social_world(config: SocialConfig | None = None, seed: int = 0) -> Soc
     """
     cfg = config or SocialConfig()
     rng = np.random.default_rng(seed)
-    bar = tqdm(total=5, desc=f"social world ({cfg.n_users:,} users)", disable=_quiet(cfg.n_users))
+    bar = progress.bar(total=5, desc=f"social world ({cfg.n_users:,} users)", unit="step",
+                       enabled=False if cfg.n_users < 500_000 else None)  # large worlds only
     places = _draw_places(cfg, rng)
     n = cfg.n_users
     current = rng.choice(cfg.n_places, size=n, p=_place_weights(places, cfg))
@@ -555,11 +556,6 @@ def build_social_world(config: SocialConfig | None = None, seed: int = 0) -> Soc
         config=cfg,
         stats=stats,
     )
-
-
-def _quiet(n_users: int) -> bool | None:
-    """The ``disable`` argument of tqdm: bars only for large worlds, on a terminal, never on CI."""
-    return True if os.environ.get("CI") or n_users < 500_000 else None
 
 
 def social_world(scale: float = 1.0, seed: int = 0, **params) -> SocialWorld:
@@ -687,10 +683,12 @@ def read_social_world_parquet(folder) -> SocialWorld:
     Parameters
     ----------
     folder : path
+        A folder written by :func:`write_social_world_parquet`.
 
     Returns
     -------
     SocialWorld
+        The world, equal to the one written.
 
     Raises
     ------
@@ -699,6 +697,19 @@ def read_social_world_parquet(folder) -> SocialWorld:
     ValueError
         Wrong format version, counts that disagree with ``meta.json``, or
         edges naming unknown users.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> w = build_social_world(SocialConfig(n_users=300, n_places=30, n_multi_orgs=3), seed=0)
+    >>> d = write_social_world_parquet(w, Path(tempfile.mkdtemp()) / "w")
+    >>> len(read_social_world_parquet(d).users)
+    300
+    >>> (d / "edges.parquet").unlink()
+    >>> read_social_world_parquet(d)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: ...: missing ['edges.parquet']
     """
     import pyarrow.parquet as pq
 
@@ -752,12 +763,24 @@ def stored_social_world(scale: float = 1.0, seed: int = 0, **params) -> SocialWo
     scale : float
         Share of the paper's users, in (0, 10] (see :meth:`SocialConfig.scaled`).
     seed : int
+        Seed of the generator.
     **params
         :class:`SocialConfig` fields.
 
     Returns
     -------
     SocialWorld
+        The world, read back from its Parquet folder.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> os.environ["HOMELIB_ROOT"] = tempfile.mkdtemp()  # a scratch cache for this example
+    >>> a = stored_social_world(0.001, seed=1, n_multi_orgs=3)  # built and written
+    >>> b = stored_social_world(0.001, seed=1, n_multi_orgs=3)  # read back
+    >>> len(a.users) == SocialConfig.scaled(0.001).n_users, bool((a.edges == b.edges).all())
+    (True, True)
+    >>> del os.environ["HOMELIB_ROOT"]
     """
     cfg = SocialConfig.scaled(scale, **params)
     key = {"params": {"seed": seed, **asdict(cfg), "version": 1}, "homelib_code": code_hash()}

@@ -42,6 +42,18 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line (see the module docstring); return the exit code.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after ``python -m homelib.realdata`` (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success; argparse exits with 2 on bad arguments.
+    """
     args = _parser().parse_args(argv)
     data = read_checkins(args.edges, args.checkins)
     kw = {"night": tuple(args.night)} if args.rule == "night" else {}

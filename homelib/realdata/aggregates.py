@@ -87,6 +87,16 @@ class AggregateInfo:
         Pseudo-count of the shrinkage toward the prior.
     parent : str or None
         The parent area key of the prior (None = everyone).
+
+    Examples
+    --------
+    >>> info = AggregateInfo(column="area_y_mean", source="y", area="area", method="leave_one_out")
+    >>> info.method, info.smoothing
+    ('leave_one_out', 0.0)
+    >>> AggregateInfo(column="c", source="y", area="area", method="mean")
+    Traceback (most recent call last):
+    ...
+    ValueError: AggregateInfo.method must be one of ('reference', 'out_of_fold', 'leave_one_out', 'in_sample'); got 'mean'
     """
 
     column: str
@@ -103,11 +113,32 @@ class AggregateInfo:
 
 
 class LeakageError(ValueError):
-    """A feature set would let a model read a person's own label."""
+    """A feature set would let a model read a person's own label.
+
+    Raised by :func:`check_leakage` with ``on_leak="raise"``; a ``ValueError``, so code
+    that catches bad input catches it too.
+
+    Examples
+    --------
+    >>> issubclass(LeakageError, ValueError)
+    True
+    """
 
 
 class LeakageWarning(UserWarning):
-    """Like :class:`LeakageError`, when the check is asked to warn only."""
+    """Like :class:`LeakageError`, when the check is asked to warn only (``on_leak="warn"``).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> df = pd.DataFrame({"area": list("aabb"), "y": [0., 1, 1, 2]})
+    >>> agg, info = area_aggregates(df, "area", ["y"], method="in_sample")
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     report = check_leakage(agg, info, df[["area"]], labels=["y"], on_leak="warn")
+    >>> [w.category.__name__ for w in caught], report.leaks.tolist()
+    (['LeakageWarning'], [True])
+    """
 
 
 def _excluded_sums(key: NDArray, x: NDArray, method: str, fold: NDArray | None,

@@ -65,6 +65,14 @@ class CheckinData:
     stats : dict
         Counts: ``edge_lines``, ``checkin_lines``, ``null_island_dropped``,
         ``users_in_edges``, ``users_with_checkins``.
+
+    Examples
+    --------
+    >>> d = CheckinData(edges=pd.DataFrame({"u": [0], "v": [3]}),
+    ...                 checkins=pd.DataFrame({"user": [5], "time": pd.to_datetime(["2010-01-01"]),
+    ...                                        "lat": [1.0], "lon": [2.0], "place": ["p"]}))
+    >>> d.users.tolist()  # everyone in either file
+    [0, 3, 5]
     """
 
     edges: pd.DataFrame
@@ -234,6 +242,11 @@ def find_checkin_files(folder: str | Path) -> tuple[Path, Path]:
     names as downloaded (``loc-gowalla_edges.txt.gz`` and
     ``loc-gowalla_totalCheckins.txt.gz``; any ``*edges.txt*`` and
     ``*heckins.txt*``). Exactly one of each must be there.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The folder holding the two files.
 
     Returns
     -------

@@ -187,8 +187,16 @@ def us_vs_china(table: pd.DataFrame, paper: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        ``task`` and ``H2SEA_f1_*, POP_f1_*, gain_over_POP_*, best_*`` for ``us`` and ``china``
-        (see the module example).
+        ``task`` and ``H2SEA_f1_*, POP_f1_*, gain_over_POP_*, best_*`` for ``us`` and ``china``.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"task": ["education"] * 3, "method": ["POP", "H2SEA", "XGBoost"],
+    ...                   "f1": [0.2, 0.4, 0.45]})
+    >>> p = pd.DataFrame({"task": ["education"] * 2, "method": ["POP", "H2SEA"], "f1": [0.33, 0.53]})
+    >>> r = us_vs_china(t, p).iloc[0]
+    >>> float(r["gain_over_POP_us"]), float(r["gain_over_POP_china"]), r["best_us"], r["best_china"]
+    (0.2, 0.2, 'XGBoost', 'H2SEA')
     """
     rows = []
     for task in [t for t in protocol.TASKS if t in set(table["task"])]:

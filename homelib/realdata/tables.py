@@ -87,6 +87,13 @@ class FeatureTable:
         Other columns kept for analysis (never features).
     leakage : DataFrame
         The report of :func:`~homelib.realdata.aggregates.check_leakage`.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"zone": ["n", "n", "s"], "price": [3.0, 2.5, 1.0], "edu": [2, 1, 0]})
+    >>> t = feature_table(df, tasks=["edu"], numeric=["price"], categorical=["zone"])
+    >>> t.tasks, t.n_classes, t.X.dtypes.astype(str).tolist()
+    (['edu'], {'edu': 3}, ['float64', 'category'])
     """
 
     X: pd.DataFrame

@@ -60,8 +60,20 @@ _GB = 1e9
 def path_name(n_workers: int) -> str:
     """Name of the Dask path with ``n_workers`` workers.
 
-    >>> path_name(2)
-    'Dask, 2 workers'
+    Parameters
+    ----------
+    n_workers : int
+        Number of Dask workers of the path.
+
+    Returns
+    -------
+    str
+        The label used in :attr:`ScalingRun.runs` and the chapter's tables.
+
+    Examples
+    --------
+    >>> path_name(2), path_name(1)
+    ('Dask, 2 workers', 'Dask, 1 worker')
     """
     return f"Dask, {n_workers} worker{'s' if n_workers != 1 else ''}"
 
@@ -85,6 +97,16 @@ class ScalingRun:
         Seconds to start each Dask cluster, by path.
     info : dict
         Parameters of the run.
+
+    Examples
+    --------
+    Usually returned by :func:`measure_scaling`; built by hand here:
+
+    >>> runs = pd.DataFrame({"path": [SINGLE, path_name(1)], "n_users": [500, 500],
+    ...                      "seconds": [1.5, 2.5], "identical": [True, True]})
+    >>> r = ScalingRun(runs=runs, worlds=pd.DataFrame({"n_users": [500]}))
+    >>> r.runs.path.tolist(), r.startup
+    (['single process', 'Dask, 1 worker'], {})
     """
 
     runs: pd.DataFrame
@@ -158,6 +180,7 @@ def measure_scaling(scales: Sequence[float], seed: int = 0, *, n_workers: Sequen
     partition_size : int
         Users per task.
     config : PFLIConfig, optional
+        PFLI's settings (default: the paper's).
     world_params : dict, optional
         :class:`~homelib.pfli.world.SocialConfig` fields.
     progress : bool, optional
@@ -166,6 +189,19 @@ def measure_scaling(scales: Sequence[float], seed: int = 0, *, n_workers: Sequen
     Returns
     -------
     ScalingRun
+        Times, memory and the identity check of every path and world size.
+
+    Examples
+    --------
+    One tiny world, scored in this process and on one threaded Dask worker:
+
+    >>> import os, tempfile
+    >>> os.environ["HOMELIB_ROOT"] = tempfile.mkdtemp()  # a scratch cache for this example
+    >>> run = measure_scaling([0.001], seed=0, n_workers=[1], processes=False,
+    ...                       config=PFLIConfig(train_users=100), world_params={"n_multi_orgs": 3})
+    >>> run.runs[["n_users", "path", "identical"]].values.tolist()
+    [[372, 'single process', True], [372, 'Dask, 1 worker', True]]
+    >>> del os.environ["HOMELIB_ROOT"]
     """
     scales = [float(s) for s in scales]
     if not scales or sorted(scales) != scales or len(set(scales)) != len(scales):

@@ -50,7 +50,6 @@ Examples
 from __future__ import annotations
 
 import logging
-import os
 import resource
 import sys
 import threading
@@ -66,9 +65,9 @@ import pandas as pd
 import psutil
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
-from tqdm import tqdm
 
 from ...geo import haversine_km
+from ...progress import bar
 from ..clusters import SELECTORS, cluster_places, select_many
 from ..data import SocialWorld
 from ..evaluation import DEFAULT_KS, acc_table, aed_table
@@ -129,6 +128,16 @@ class Predictions:
         (``user_index`` = position in ``users``).
     info : dict
         How the run went: partitions, workers, scheduler, seconds.
+
+    Examples
+    --------
+    Usually returned by :func:`predict_users`; built by hand here:
+
+    >>> sel = pd.DataFrame({"user_index": [0, 1], "pred_place": [3, -1]})
+    >>> p = Predictions(users=np.array([7, 2]), prior=np.array([False, True]),
+    ...                 has_la_friends=np.array([True, False]), selections={"prob": sel})
+    >>> p.users[p.prior].tolist(), p.info
+    ([2], {})
     """
 
     users: NDArray[np.int64]
@@ -145,6 +154,33 @@ class ScaledEvaluation:
     ``per_user`` has the columns of ``PFLIEvaluation.per_user`` for the PFLI
     methods; ``aed`` and ``acc_at_k`` follow the ``pfli_aed.csv`` and
     ``pfli_acc_at_k.csv`` contracts (PFLI rows only).
+
+    Parameters
+    ----------
+    per_user : DataFrame
+        One row per (user, PFLI method), as ``PFLIEvaluation.per_user``.
+    aed, acc_at_k : DataFrame
+        :func:`~homelib.pfli.evaluation.aed_table` and
+        :func:`~homelib.pfli.evaluation.acc_table` of ``per_user``.
+    models : list of PFLIModel
+        The fitted model of every fold.
+    clusters : int array
+        UPGMA cluster of every place.
+    ln_per_user : DataFrame or None
+        Rows of the scored LN users, if any.
+    info : dict
+        Run facts (fold sizes, partitions, seconds).
+
+    Examples
+    --------
+    Usually returned by :func:`evaluate_pfli_dask`; built by hand here:
+
+    >>> pu = pd.DataFrame({"user_id": [0, 1], "method": "PFLI_prob", "error_km": [5.0, 80.0],
+    ...                    "has_la_friends": [True, False]})
+    >>> ev = ScaledEvaluation(pu, aed_table(pu), acc_table(pu, [10]), models=[],
+    ...                       clusters=np.zeros(2, dtype=int))
+    >>> ev.acc_at_k.query("user_set == 'overall'")["acc"].tolist()
+    [0.5]
     """
 
     per_user: pd.DataFrame
@@ -315,11 +351,6 @@ def _assemble(users: NDArray, order: NDArray, blocks: list[_Block],
                        info=info)
 
 
-def _quiet() -> bool | None:
-    """tqdm's ``disable``: quiet on CI, else only when the output is not a terminal."""
-    return True if os.environ.get("CI") else None
-
-
 # ----------------------------------------------------------------------------- single process
 
 
@@ -371,7 +402,7 @@ def predict_users(model: Any, world: SocialWorld, users: ArrayLike | None,
     parts = partition_users(ids[order], partition_size)
     t0 = time.perf_counter()
     blocks = []
-    for part in tqdm(parts, desc="PFLI partitions", disable=_quiet() if progress is None else not progress):
+    for part in bar(parts, desc="PFLI partitions", unit="partition", enabled=progress):
         blocks.append(_predict_block(ctx, world, part))
     info = {"path": "single process", "n_partitions": len(parts), "partition_size": partition_size,
             "n_workers": 1, "seconds_scoring": time.perf_counter() - t0}
@@ -428,8 +459,9 @@ def connect(scheduler: Any = None, *, n_workers: int = 2, processes: bool = True
 
 @contextmanager
 def dask_client(scheduler: Any = None, **options: Any) -> Iterator[Any]:
-    """:func:`connect` as a context: the client (and its ``LocalCluster``) is closed on exit,
-    unless ``scheduler`` was an open ``Client``, which is left open.
+    """:func:`connect` as a context: the client (and its ``LocalCluster``) is closed on exit.
+
+    A ``scheduler`` that was an open ``Client`` is left open.
 
     Parameters
     ----------
@@ -465,7 +497,17 @@ def _imported() -> bool:
 
 
 def warm_up(client: Any) -> float:
-    """Make every worker import ``homelib`` now (not in its first task); returns seconds.
+    """Make every worker import ``homelib`` now (not in its first task).
+
+    Parameters
+    ----------
+    client : distributed.Client
+        A client of the cluster whose workers are warmed up.
+
+    Returns
+    -------
+    float
+        Seconds it took.
 
     Examples
     --------
@@ -513,6 +555,18 @@ def worker_peak_rss(client: Any, *, reset: bool = False) -> dict[str, int]:
     (which returns the peaks, then resets them where the system allows it:
     Linux). Threaded workers (``processes=False``) all report the process of
     the client.
+
+    Parameters
+    ----------
+    client : distributed.Client
+        A client of the cluster to measure.
+    reset : bool
+        Reset the peaks after reading them.
+
+    Returns
+    -------
+    dict of str to int
+        Peak resident bytes by worker address.
 
     Examples
     --------
@@ -603,14 +657,14 @@ def predict_users_dask(model: Any, world: SocialWorld, users: ArrayLike | None,
         for _ in range(window):
             if not submit_next():
                 break
-        bar = tqdm(total=len(parts), desc="PFLI partitions (Dask)",
-                   disable=_quiet() if progress is None else not progress)
+        pbar = bar(total=len(parts), desc="PFLI partitions (Dask)", unit="partition",
+                   enabled=progress)
         for fut in running:
             blocks[index_of.pop(fut.key)] = fut.result()
             fut.release()
-            bar.update(1)
+            pbar.update(1)
             submit_next()
-        bar.close()
+        pbar.close()
         t2 = time.perf_counter()
         info = {"path": "dask", "scheduler": client.scheduler.address, "n_workers": len(client.nthreads()),
                 "processes": bool(processes) if scheduler is None else None,

@@ -75,7 +75,23 @@ def growth_table(run: ScalingRun, column: str = "seconds",
                  paths: Sequence[str] | None = None) -> pd.DataFrame:
     """Growth exponent of ``column`` against users, per path (one row each).
 
-    ``paths`` restricts the table to those paths (default: all).
+    Parameters
+    ----------
+    run : ScalingRun
+        The measurements (:func:`~homelib.pfli.scale.experiment.measure_scaling`).
+    column : str
+        The cost column of ``run.runs`` (``seconds``, ``workers_peak_gb``, ...).
+    paths : sequence of str, optional
+        Restrict the table to those paths (default: all).
+
+    Returns
+    -------
+    DataFrame
+        ``path, slope, verdict, n`` (see :func:`growth_exponent`).
+
+    Examples
+    --------
+    Ten times the users, ten times the seconds: linear.
 
     >>> r = pd.DataFrame({"path": ["a"] * 3, "n_users": [10, 100, 1000], "seconds": [1, 10, 100.]})
     >>> growth_table(ScalingRun(runs=r, worlds=pd.DataFrame()))[["path", "verdict"]].values.tolist()
@@ -89,7 +105,33 @@ def growth_table(run: ScalingRun, column: str = "seconds",
 
 
 def timing_table(run: ScalingRun) -> pd.DataFrame:
-    """Seconds and peak memory per world size (rows) and path (columns)."""
+    """Seconds and peak memory per world size (rows) and path (columns).
+
+    Parameters
+    ----------
+    run : ScalingRun
+        The measurements (:func:`~homelib.pfli.scale.experiment.measure_scaling`).
+
+    Returns
+    -------
+    DataFrame
+        Index ``users`` (formatted with thousands separators), columns ``(measure, path)`` for ``seconds``, ``workers_peak_gb`` and
+        ``driver_extra_gb``.
+
+    Examples
+    --------
+    >>> runs = pd.DataFrame({"path": [SINGLE] * 2 + ["Dask, 2 workers"] * 2,
+    ...                      "n_users": [1000, 2000] * 2, "seconds": [1.0, 2.0, 3.0, 5.0],
+    ...                      "driver_extra_gb": [0.1, 0.2, 0.0, 0.0],
+    ...                      "workers_peak_gb": [np.nan, np.nan, 0.5, 0.7],
+    ...                      "identical": True})
+    >>> run = ScalingRun(runs=runs, worlds=pd.DataFrame({"n_places": [120, 120]}))
+    >>> t = timing_table(run)
+    >>> float(t.loc["2,000", ("seconds", "Dask, 2 workers")])
+    5.0
+    >>> sorted(set(t.columns.get_level_values("measure")))
+    ['driver_extra_gb', 'seconds', 'workers_peak_gb']
+    """
     r = run.runs.copy()
     r["users"] = r["n_users"].map("{:,}".format)
     t = r.pivot_table(index=["n_users", "users"], columns="path",
@@ -100,9 +142,30 @@ def timing_table(run: ScalingRun) -> pd.DataFrame:
 def plot_scaling(run: ScalingRun, paths: Sequence[str] | None = None):
     """Time and peak memory against users, log-log, one line per path.
 
+    Parameters
+    ----------
+    run : ScalingRun
+        The measurements (:func:`~homelib.pfli.scale.experiment.measure_scaling`).
+    paths : sequence of str, optional
+        The paths to draw (default: all, in the order of ``run.runs``).
+
     Returns
     -------
     matplotlib.figure.Figure
+        Two panels: seconds (with a linear reference line) and peak memory.
+
+    Examples
+    --------
+    >>> runs = pd.DataFrame({"path": [SINGLE] * 2 + ["Dask, 2 workers"] * 2,
+    ...                      "n_users": [1000, 2000] * 2, "seconds": [1.0, 2.0, 3.0, 5.0],
+    ...                      "driver_extra_gb": [0.1, 0.2, 0.0, 0.0],
+    ...                      "workers_peak_gb": [np.nan, np.nan, 0.5, 0.7],
+    ...                      "identical": True})
+    >>> run = ScalingRun(runs=runs, worlds=pd.DataFrame({"n_places": [120, 120]}))
+    >>> fig = plot_scaling(run)
+    >>> len(fig.axes), len(fig.axes[0].lines)  # two paths + the linear reference
+    (2, 3)
+    >>> plt.close(fig)
     """
     r = run.runs
     paths = list(paths or r["path"].unique())
@@ -133,8 +196,28 @@ def book_vs_paper(run: ScalingRun, facts: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     run : ScalingRun
+        The measurements (:func:`~homelib.pfli.scale.experiment.measure_scaling`).
     facts : DataFrame
         ``data/reference/pfli_facts.csv`` (``key, value``).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``"", paper, this chapter``; rows: users scored, candidate
+        locations, how scoring is run, predictions identical across paths.
+
+    Examples
+    --------
+    >>> runs = pd.DataFrame({"path": [SINGLE] * 2 + ["Dask, 2 workers"] * 2,
+    ...                      "n_users": [1000, 2000] * 2, "seconds": [1.0, 2.0, 3.0, 5.0],
+    ...                      "driver_extra_gb": [0.1, 0.2, 0.0, 0.0],
+    ...                      "workers_peak_gb": [np.nan, np.nan, 0.5, 0.7],
+    ...                      "identical": True})
+    >>> run = ScalingRun(runs=runs, worlds=pd.DataFrame({"n_places": [120, 120]}))
+    >>> facts = pd.DataFrame({"key": ["users_crawled", "candidate_locations"],
+    ...                       "value": ["371913", "12863"]})
+    >>> book_vs_paper(run, facts)["this chapter"].tolist()[:2]
+    ['2,000 (largest world here)', '120']
     """
     f = facts.set_index("key")["value"]
     largest = run.runs.loc[run.runs["n_users"].idxmax()]
