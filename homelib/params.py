@@ -329,6 +329,7 @@ class Exposure(NotebookParams):
     target_level: Int(1, 5)
     n_whatif: Int(1)
     cases_per_level: Int(1, 20)
+    data: Data
     ledger_profile: OneOf("ci", "full")
 
 

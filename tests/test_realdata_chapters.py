@@ -152,3 +152,33 @@ def test_chapter_07_refuses_a_folder_without_coordinates(project, tmp_path):
     pd.read_csv(folder / "places.csv").drop(columns="lat").to_csv(folder / "places.csv", index=False)
     with pytest.raises(pm.PapermillExecutionError, match="'lat'"):
         _run(project, "07_social_world", {"data": str(folder)})
+
+
+def test_chapter_09_runs_on_a_social_world_folder(project):
+    folder = FIXTURES / "social_world"
+    users = pd.read_csv(folder / "users.csv")
+    nb = _run(project, "09_exposure", {
+        "data": str(folder), "pfli_folds": 2, "ln_users": 60, "ks": [20, 100], "min_group_size": 2,
+        "cv_folds": 2, "n_estimators": 5, "n_jobs": 1, "n_whatif": 20, "cases_per_level": 1})
+    glued = _glued(nb)
+    la = users[users.current_visible]
+    assert glued["09-n-users"] == str(len(users))  # the folder's 744 users
+    assert glued["09-n-la"] == str(len(la))  # every LA user of the folder, predicted once
+    ln_known = int((~users.current_visible & (users.current_place >= 0)).sum())
+    assert f"gives the true city of {ln_known:,} of its LN users" in glued["09-data-note"]
+    assert glued["09-claims-summary"].startswith("not tested on a folder")
+    models = pd.read_csv(_scratch(project, "exposure_models.csv"))
+    assert {"RDF", "LinearRegression"} <= set(models.model)
+    assert models[["mae", "rmse"]].notna().all().all()
+    cases = pd.read_csv(_scratch(project, "exposure_cases.csv"))
+    assert set(cases.user) <= set(users.user_id[~users.current_visible])  # LN users of the folder
+
+
+def test_chapter_09_refuses_a_folder_without_visibility_flags(project, tmp_path):
+    import papermill as pm
+
+    folder = _social_copy(tmp_path)
+    users = pd.read_csv(folder / "users.csv").drop(columns="friends_visible")
+    users.to_csv(folder / "users.csv", index=False)
+    with pytest.raises(pm.PapermillExecutionError, match="friends_visible"):
+        _run(project, "09_exposure", {"data": str(folder)})
