@@ -18,12 +18,13 @@ A new chapter adds one model here and one line to :data:`NOTEBOOK_PARAMETERS`.
 Examples
 --------
 >>> validate("07_social_world", {"seed": 0, "scale": 0.05, "intra_city_miles": 1.0,
-...                              "fig3_cluster_km": 100.0, "n_map_places": 200})
+...                              "fig3_cluster_km": 100.0, "n_map_places": 200, "data": "simulated"})
 >>> validate("07_social_world", {"seed": 0, "scale": float("nan"), "intra_city_miles": 1.0,
-...                              "fig3_cluster_km": 100.0, "n_map_places": 200, "no_such": 1})
+...                              "fig3_cluster_km": 100.0, "n_map_places": 200, "data": "simulated",
+...                              "no_such": 1})
 Traceback (most recent call last):
 ...
-homelib.params.ParameterError: 07_social_world: unknown parameter 'no_such' = 1 (07_social_world declares fig3_cluster_km, intra_city_miles, n_map_places, scale, seed); parameter 'scale' = nan: input should be a finite number
+homelib.params.ParameterError: 07_social_world: unknown parameter 'no_such' = 1 (07_social_world declares data, fig3_cluster_km, intra_city_miles, n_map_places, scale, seed); parameter 'scale' = nan: input should be a finite number
 >>> check("seed", 3, int, low=0)
 3
 """
@@ -287,6 +288,7 @@ class SocialWorld(NotebookParams):
     intra_city_miles: Float(0.0, 100.0)
     fig3_cluster_km: Float(1.0, 2000.0)
     n_map_places: Int(10, 1000)
+    data: Data
 
 
 class PFLI(NotebookParams):
@@ -327,6 +329,7 @@ class Exposure(NotebookParams):
     target_level: Int(1, 5)
     n_whatif: Int(1)
     cases_per_level: Int(1, 20)
+    data: Data
     ledger_profile: OneOf("ci", "full")
 
 

@@ -110,3 +110,75 @@ def test_chapter_08_runs_on_a_social_world_folder(project):
     aed = pd.read_csv(_scratch(project, "pfli_aed.csv"))
     overall = aed[(aed.user_set == "overall") & (aed.method == "PFLI_prob")]
     assert overall.n_users.tolist() == [len(la)]
+
+
+def _social_copy(tmp_path, name="social_world"):
+    """A scratch copy of the committed social world fixture (to edit)."""
+    folder = tmp_path / name
+    shutil.copytree(FIXTURES / "social_world", folder)
+    return folder
+
+
+def test_chapter_07_runs_on_a_social_world_folder_with_unknown_cities(project, tmp_path):
+    folder = _social_copy(tmp_path)
+    users = pd.read_csv(folder / "users.csv")
+    hidden = users.index % 10 == 3  # 10% of the users: nobody knows their city
+    users.loc[hidden, ["current_place", "current_visible"]] = [-1, False]
+    users.loc[users.index % 7 == 1, "hometown"] = -1
+    users.loc[users.index % 7 == 1, "hometown_visible"] = False
+    users.to_csv(folder / "users.csv", index=False)
+    nb = _run(project, "07_social_world", {"data": str(folder), "n_map_places": 20})
+    glued = _glued(nb)
+    assert glued["07-n-users"] == f"{len(users):,}"  # the folder's 744 users, not a simulated world
+    assert f"{int(hidden.sum()):,} of its users have no known current city" in glued["07-data-note"]
+    assert "no simulation settings" in glued["07-config-note"]
+    assert "only 2 places in the paper's box" in glued["07-box-note"]  # the fixture has 2 there
+    assert glued["07-box-places"] == "50"  # the 50 places nearest its busiest place
+    known = users[~hidden]
+    has_home = known.hometown >= 0
+    assert f"{int(has_home.sum()):,} have a hometown" in glued["07-home-note"]
+    expected_stay = (known.hometown[has_home] == known.current_place[has_home]).mean()
+    assert glued["07-stay"] == f"{expected_stay:.0%}"
+    calib = pd.read_csv(_scratch(project, "pfli_calibration.csv"))
+    row = calib.set_index("quantity").loc
+    assert row["users", "simulated"] == len(users)
+    assert row["LA users (current city public)", "simulated"] == int(users.current_visible.sum())
+
+
+def test_chapter_07_refuses_a_folder_without_coordinates(project, tmp_path):
+    import papermill as pm
+
+    folder = _social_copy(tmp_path)
+    pd.read_csv(folder / "places.csv").drop(columns="lat").to_csv(folder / "places.csv", index=False)
+    with pytest.raises(pm.PapermillExecutionError, match="'lat'"):
+        _run(project, "07_social_world", {"data": str(folder)})
+
+
+def test_chapter_09_runs_on_a_social_world_folder(project):
+    folder = FIXTURES / "social_world"
+    users = pd.read_csv(folder / "users.csv")
+    nb = _run(project, "09_exposure", {
+        "data": str(folder), "pfli_folds": 2, "ln_users": 60, "ks": [20, 100], "min_group_size": 2,
+        "cv_folds": 2, "n_estimators": 5, "n_jobs": 1, "n_whatif": 20, "cases_per_level": 1})
+    glued = _glued(nb)
+    la = users[users.current_visible]
+    assert glued["09-n-users"] == str(len(users))  # the folder's 744 users
+    assert glued["09-n-la"] == str(len(la))  # every LA user of the folder, predicted once
+    ln_known = int((~users.current_visible & (users.current_place >= 0)).sum())
+    assert f"gives the true city of {ln_known:,} of its LN users" in glued["09-data-note"]
+    assert glued["09-claims-summary"].startswith("not tested on a folder")
+    models = pd.read_csv(_scratch(project, "exposure_models.csv"))
+    assert {"RDF", "LinearRegression"} <= set(models.model)
+    assert models[["mae", "rmse"]].notna().all().all()
+    cases = pd.read_csv(_scratch(project, "exposure_cases.csv"))
+    assert set(cases.user) <= set(users.user_id[~users.current_visible])  # LN users of the folder
+
+
+def test_chapter_09_refuses_a_folder_without_visibility_flags(project, tmp_path):
+    import papermill as pm
+
+    folder = _social_copy(tmp_path)
+    users = pd.read_csv(folder / "users.csv").drop(columns="friends_visible")
+    users.to_csv(folder / "users.csv", index=False)
+    with pytest.raises(pm.PapermillExecutionError, match="friends_visible"):
+        _run(project, "09_exposure", {"data": str(folder)})

@@ -40,6 +40,7 @@ __all__ = [
     "world_from_tables",
     "read_social_world",
     "friend_distance_km",
+    "known_city_world",
 ]
 
 
@@ -320,3 +321,46 @@ def friend_distance_km(world: SocialWorld) -> NDArray:
     return haversine_km(lat[a], lon[a], lat[b], lon[b])
 
 
+
+
+def known_city_world(world: SocialWorld) -> SocialWorld:
+    """The users whose current city is known (``current_place >= 0``) and their friendships.
+
+    A real network can hold users whose city nobody knows (``current_place = -1``);
+    the descriptive parts of chapter 07 (users per place, friendship distances) need
+    a city at both ends of a friendship. Users are renumbered ``0..U'-1`` in their
+    order; places and organisations are kept; ``stats["users_without_city"]`` counts
+    the users left out. A world where every city is known is returned as it is.
+
+    Parameters
+    ----------
+    world : SocialWorld
+
+    Returns
+    -------
+    SocialWorld
+        ``world`` itself when nothing is left out; otherwise a new world (``world`` is
+        not modified).
+
+    Examples
+    --------
+    >>> pl = pd.DataFrame({"place_id": [0], "lat": [48.85], "lon": [2.35]})
+    >>> us = pd.DataFrame({"user_id": [0, 1, 2], "current_place": [0, -1, 0], "hometown": -1,
+    ...     "work": -1, "current_visible": [True, False, False], "hometown_visible": False,
+    ...     "work_visible": False, "friends_visible": True})
+    >>> w = known_city_world(world_from_tables(pl, us, [[0, 1], [0, 2], [1, 2]]))
+    >>> w.users.user_id.tolist(), w.edges.tolist(), w.stats["users_without_city"]
+    ([0, 1], [[0, 1]], 1)
+    """
+    keep = world.users["current_place"].to_numpy() >= 0
+    if keep.all():
+        return world
+    new_id = np.full(keep.size, -1, dtype=np.int64)
+    new_id[keep] = np.arange(int(keep.sum()))
+    both = keep[world.edges[:, 0]] & keep[world.edges[:, 1]]
+    edges = new_id[world.edges[both]].reshape(-1, 2)
+    users = world.users[keep].reset_index(drop=True).assign(user_id=np.arange(int(keep.sum())))
+    stats = {**world.stats, "users_without_city": int((~keep).sum())}
+    return SocialWorld(places=world.places, users=users, edges=edges,
+                       adjacency=_adjacency(edges, len(users)), orgs=world.orgs,
+                       config=world.config, stats=stats)
