@@ -27,7 +27,6 @@ import homelib
 PENDING = {
     "homelib.claims.adapters",
     "homelib.claims.bindings",
-    "homelib.claims.engine",
     "homelib.claims.fig3",
     "homelib.claims.likeforlike",
     "homelib.claims.published",
