@@ -30,7 +30,6 @@ PENDING = {
     "homelib.claims.fig3",
     "homelib.claims.likeforlike",
     "homelib.claims.published",
-    "homelib.claims.report",
     "homelib.claims.simulated",
     "homelib.h2sea.analyses",
     "homelib.h2sea.features",
