@@ -28,7 +28,6 @@ PENDING = {
     "homelib.claims.adapters",
     "homelib.claims.fig3",
     "homelib.claims.likeforlike",
-    "homelib.claims.published",
     "homelib.claims.simulated",
     "homelib.h2sea.analyses",
     "homelib.h2sea.features",
