@@ -27,7 +27,6 @@ import homelib
 PENDING = {
     "homelib.claims.adapters",
     "homelib.claims.fig3",
-    "homelib.claims.likeforlike",
     "homelib.claims.simulated",
     "homelib.h2sea.analyses",
     "homelib.h2sea.features",
