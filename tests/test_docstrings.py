@@ -26,7 +26,6 @@ import homelib
 # 2026-12-02; remove a line as its module is completed (strict).
 PENDING = {
     "homelib.claims.adapters",
-    "homelib.claims.fig3",
     "homelib.claims.simulated",
     "homelib.h2sea.analyses",
     "homelib.h2sea.features",
