@@ -104,6 +104,20 @@ def test_table8_side_by_side():
     assert np.isnan(t.loc["hide HT+F", "paper_ep"])  # the book's extra setting
 
 
+def test_table8_keeps_the_papers_row_order_then_the_books_extras():
+    paper = load_reference("pfli_table8_hiding_u1")
+    book = ["current (HT+WE+F)", "hide HT+F", "hide HT", "hide WE", "hide F", "hide WE+F",
+            "hide HT+WE", "hide HT+WE+F"]
+    variants = pd.DataFrame({"setting": book, "exposure_probability": np.linspace(0.9, 0.1, 8),
+                             "risk_level": [5, 4, 4, 3, 3, 2, 2, 1]})
+    t = L.table8_u1(SimpleNamespace(variants=variants), paper)
+    # not the lexicographic order an outer merge gives ("hide F" before "hide WE")
+    assert t["setting"].tolist() == ["current", *paper["setting"].iloc[1:], "hide HT+F",
+                                     "hide HT+WE+F"]
+    assert t.set_index("setting").loc["hide WE", "book_ep"] == pytest.approx(variants
+                                                                             .exposure_probability[3])
+
+
 def test_price_vs_income_level_uses_homes_with_a_listing_only():
     rng = np.random.default_rng(3)
     n = 200

@@ -26,12 +26,6 @@ import homelib
 # 2026-12-02; remove a line as its module is completed (strict).
 PENDING = {
     "homelib.claims.adapters",
-    "homelib.claims.bindings",
-    "homelib.claims.engine",
-    "homelib.claims.fig3",
-    "homelib.claims.likeforlike",
-    "homelib.claims.published",
-    "homelib.claims.report",
     "homelib.claims.simulated",
     "homelib.h2sea.analyses",
     "homelib.h2sea.features",

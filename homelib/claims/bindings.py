@@ -107,6 +107,7 @@ class Binding:
     Attributes
     ----------
     claim_id : str
+        The claim's id in ``claims.csv``.
     chapter : str
         The notebook (``NN_name``) that discusses the claim.
     tables : tuple of str
@@ -117,6 +118,14 @@ class Binding:
         Why the claim is not testable (when ``run`` is None).
     note : str
         The reading the test takes.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"world": [0, 1], "split": 0, "metric": "r", "value": [0.2, 0.3]})
+    >>> b = Binding("X-1", "06_housing_income", ("housing",),
+    ...             run=lambda tb: threshold(tb["housing"], value=0.1, metrics=["r"]))
+    >>> round(float(b.run({"housing": t}).world_effects().sum()), 3)
+    0.3
     """
 
     claim_id: str
@@ -142,11 +151,33 @@ def nest(parts: Sequence[Evidence], reduce: str | int = "all", labels: Sequence[
     ``"in every task, at least one of them"`` is ``nest([ev_task1, ...],
     "all")`` of pieces reduced with ``"any"``.
 
+    Parameters
+    ----------
+    parts : sequence of Evidence
+        The pieces; each is reduced per (world, split) by its own ``reduce``.
+    reduce : "all", "any", "mean" or int
+        How the reduced pieces make one world effect.
+    labels : sequence of str, optional
+        A name per piece (default ``part 1``, ``part 2``, ...).
+    unit : str, optional
+        Default: the first piece's unit.
+    note : str, optional
+        Default: the pieces' distinct notes joined by ``;``.
+
+    Returns
+    -------
+    Evidence
+        One combination per piece.
+
+    Examples
+    --------
     >>> idx = pd.MultiIndex.from_tuples([(0, 0)], names=["world", "split"])
     >>> a = Evidence(pd.DataFrame({"x": [1.0], "y": [-1.0]}, index=idx), "u", "any")
     >>> b = Evidence(pd.DataFrame({"z": [-2.0]}, index=idx), "u")
-    >>> nest([a, b]).world_effects().tolist()
+    >>> nest([a, b]).world_effects().tolist()   # a reduces to its best pair (1.0), b to -2.0
     [-2.0]
+    >>> nest([a, b], "any", labels=["a", "b"]).effects.columns.tolist()
+    ['a', 'b']
     """
     labels = list(labels) if labels is not None else [f"part {i + 1}" for i in range(len(parts))]
     cols = {lab: p.split_effects() for lab, p in zip(labels, parts, strict=True)}
@@ -803,16 +834,29 @@ def _bind(c: pd.Series) -> Binding:
 def bindings(claims: pd.DataFrame | None = None) -> dict[str, Binding]:
     """A :class:`Binding` for every claim (default: ``data/reference/claims.csv``).
 
+    Parameters
+    ----------
+    claims : DataFrame, optional
+        Rows of the claims table (:func:`~homelib.claims.engine.load_claims`).
+
+    Returns
+    -------
+    dict of str to Binding
+        By claim id, in table order.
+
     Raises
     ------
     KeyError
-        A claim has no rule (so a new row cannot be silently skipped).
+        A claim has no rule (so a new row cannot be silently skipped), or
+        reads an unknown table.
 
     Examples
     --------
-    >>> b = bindings()
-    >>> len(b) == len(load_claims())
-    True
+    >>> c = load_claims()
+    >>> b = bindings(c[c["claim_id"].isin(["PFLI-T3-risk-level-bands",
+    ...                                    "H2SEA-T3-beats-pop-f1-education"])])
+    >>> sorted(b), b["PFLI-T3-risk-level-bands"].run is None
+    (['H2SEA-T3-beats-pop-f1-education', 'PFLI-T3-risk-level-bands'], True)
     """
     claims = load_claims() if claims is None else claims
     out = {}
@@ -828,6 +872,22 @@ def bindings(claims: pd.DataFrame | None = None) -> dict[str, Binding]:
 def binding(claim_id: str) -> Binding:
     """The binding of one claim of ``data/reference/claims.csv``.
 
+    Parameters
+    ----------
+    claim_id : str
+        An id of the claims table.
+
+    Returns
+    -------
+    Binding
+
+    Raises
+    ------
+    KeyError
+        Unknown ``claim_id``.
+
+    Examples
+    --------
     >>> binding("PFLI-T3-risk-level-bands").reason[:13]
     'a definition,'
     """
@@ -844,11 +904,28 @@ def evaluate(b: Binding, tables: Tables, level: float = 0.95) -> Outcome:
     is ``not testable`` with the reason; errors in the tables themselves (an
     ambiguous scope, duplicate rows) are raised.
 
+    Parameters
+    ----------
+    b : Binding
+        The claim's binding.
+    tables : mapping of str to DataFrame
+        Tidy tables by name (:data:`TABLES`).
+    level : float, default 0.95
+        Coverage of the interval.
+
+    Returns
+    -------
+    Outcome
+
+    Examples
+    --------
     >>> t = pd.DataFrame({"world": [0, 0, 1, 1, 2, 2], "split": 0, "metric": "f1",
     ...                   "task": "education", "method": ["H2SEA", "POP"] * 3,
     ...                   "value": [0.5, 0.3, 0.52, 0.31, 0.49, 0.3]})
     >>> evaluate(binding("H2SEA-T3-beats-pop-f1-education"), {"h2sea_performance": t}).verdict
     'holds'
+    >>> evaluate(binding("H2SEA-T3-beats-pop-f1-education"), {}).note
+    "results ['h2sea_performance'] not computed (chapter 03_h2sea)"
     """
     if b.run is None:
         return not_testable(b.reason)
@@ -882,6 +959,19 @@ def evaluate_claims(tables: Tables, claims: pd.DataFrame | None = None,
     DataFrame
         :data:`~homelib.claims.engine.LEDGER_COLUMNS` then ``unit, interval,
         p_value, weakest, note, per_world``.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"world": [0, 0, 1, 1, 2, 2], "split": 0, "metric": "f1",
+    ...                   "task": "education", "method": ["H2SEA", "POP"] * 3,
+    ...                   "value": [0.5, 0.3, 0.52, 0.31, 0.49, 0.3]})
+    >>> c = load_claims()
+    >>> led = evaluate_claims({"h2sea_performance": t},
+    ...                       c[c["claim_id"] == "H2SEA-T3-beats-pop-f1-education"])
+    >>> led[["verdict", "n_worlds", "chapter"]].values.tolist()
+    [['holds', 3, '03_h2sea']]
+    >>> round(float(led["effect"].iloc[0]), 3)
+    0.2
     """
     claims = load_claims() if claims is None else claims
     binds = bindings(claims)

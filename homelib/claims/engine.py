@@ -83,13 +83,42 @@ _DIRECTIONS = {"higher", "lower", "positive", "negative", "increasing", "decreas
 
 
 class NotTestable(Exception):
-    """The results cannot decide a claim (the message says why)."""
+    """The results cannot decide a claim (the message says why).
+
+    Raised by the evaluators (:func:`compare`, :func:`threshold`, ...) when a
+    subject, metric or curve the claim names is not in the results.
+
+    Parameters
+    ----------
+    *args : object
+        The message, as for any exception.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"world": [0], "split": [0], "metric": ["f1"], "value": [0.5]})
+    >>> threshold(t, value=0.4, metrics=["f1", "auc"])
+    Traceback (most recent call last):
+    ...
+    homelib.claims.engine.NotTestable: metric 'auc' not in the results
+    """
 
 
 # --------------------------------------------------------------------------- the claims table
 def split_list(text: Any) -> tuple[str, ...]:
     """A semicolon list of claims.csv ("each of") as a tuple; empty or NaN gives ``()``.
 
+    Parameters
+    ----------
+    text : str, float or None
+        A cell of ``subject`` or ``versus``; NaN and ``None`` mean empty.
+
+    Returns
+    -------
+    tuple of str
+        The stripped, non-empty items in order.
+
+    Examples
+    --------
     >>> split_list("POP;LR; XGBoost"), split_list(float("nan"))
     (('POP', 'LR', 'XGBoost'), ())
     """
@@ -101,6 +130,18 @@ def split_list(text: Any) -> tuple[str, ...]:
 def parse_scope(scope: str) -> dict[str, str]:
     """The ``key=value`` parts of a claim's scope; other parts go to ``"text"``.
 
+    Parameters
+    ----------
+    scope : str
+        The ``scope`` cell of claims.csv, parts separated by ``;``.
+
+    Returns
+    -------
+    dict of str to str
+        Key to value; the parts that are not ``key=value`` joined under ``"text"``.
+
+    Examples
+    --------
     >>> parse_scope("task=education; dataset=city-only")
     {'task': 'education', 'dataset': 'city-only'}
     >>> parse_scope("all users")
@@ -123,6 +164,17 @@ def parse_scope(scope: str) -> dict[str, str]:
 def load_claims(path: str | Path | None = None) -> pd.DataFrame:
     """Read and validate the claims table (default ``data/reference/claims.csv``).
 
+    Parameters
+    ----------
+    path : str or Path, optional
+        A claims CSV with the columns :data:`CLAIM_COLUMNS`; default the
+        published ledger's ``claims.csv``.
+
+    Returns
+    -------
+    DataFrame
+        The columns :data:`CLAIM_COLUMNS` (all strings), one row per claim.
+
     Raises
     ------
     ValueError
@@ -132,9 +184,22 @@ def load_claims(path: str | Path | None = None) -> pd.DataFrame:
 
     Examples
     --------
-    >>> c = load_claims()
-    >>> len(c) > 100, c["claim_id"].is_unique
-    (True, True)
+    >>> import tempfile
+    >>> row = dict.fromkeys(CLAIM_COLUMNS, "")
+    >>> row.update(paper="PFLI", claim_id="P1", kind="ordering", direction="lower")
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     f = Path(d) / "claims.csv"
+    ...     pd.DataFrame([row, {**row, "claim_id": "P2", "kind": "trend"}]).to_csv(f, index=False)
+    ...     c = load_claims(f)
+    >>> c["claim_id"].tolist(), c["kind"].tolist()
+    (['P1', 'P2'], ['ordering', 'trend'])
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     f = Path(d) / "claims.csv"
+    ...     pd.DataFrame([{**row, "kind": "vibe"}]).to_csv(f, index=False)
+    ...     load_claims(f)
+    Traceback (most recent call last):
+    ...
+    ValueError: claims: P1: kind 'vibe' is not one of [...]
     """
     path = Path(path) if path is not None else io.reference_dir() / "claims.csv"
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -165,9 +230,26 @@ def load_claims(path: str | Path | None = None) -> pd.DataFrame:
 def check_tidy(table: pd.DataFrame, name: str = "table") -> pd.DataFrame:
     """Check a tidy result table and return it unchanged.
 
-    Raises ``ValueError`` naming the table when a column of
-    :data:`TIDY_COLUMNS` is missing or ``value`` is not numeric.
+    Parameters
+    ----------
+    table : DataFrame
+        A tidy result table: :data:`TIDY_COLUMNS` plus key columns.
+    name : str, default "table"
+        The table's name in error messages.
 
+    Returns
+    -------
+    DataFrame
+        ``table`` itself.
+
+    Raises
+    ------
+    ValueError
+        A column of :data:`TIDY_COLUMNS` is missing or ``value`` is not
+        numeric (the message names the table).
+
+    Examples
+    --------
     >>> check_tidy(pd.DataFrame({"world": [0], "split": [0], "metric": ["f1"], "value": [0.5]})).shape
     (1, 4)
     >>> check_tidy(pd.DataFrame({"world": [0], "value": [1.0]}), "perf")
@@ -184,7 +266,18 @@ def check_tidy(table: pd.DataFrame, name: str = "table") -> pd.DataFrame:
 def select(table: pd.DataFrame, where: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """Rows of ``table`` whose columns take the given value(s).
 
-    A value may be a scalar or a list of accepted values.
+    Parameters
+    ----------
+    table : DataFrame
+        Any table.
+    where : mapping, optional
+        Column to a scalar or a list/tuple/set of accepted values; ``None``
+        or empty keeps every row.
+
+    Returns
+    -------
+    DataFrame
+        The matching rows (a view by boolean mask; ``table`` is not changed).
 
     Raises
     ------
@@ -209,7 +302,26 @@ def select(table: pd.DataFrame, where: Mapping[str, Any] | None = None) -> pd.Da
 # --------------------------------------------------------------------------- intervals
 @dataclass(frozen=True)
 class Interval:
-    """A mean with its interval: ``mean, low, high``, ``n`` values, ``method``."""
+    """A mean with its interval: ``mean, low, high``, ``n`` values, ``method``.
+
+    Attributes
+    ----------
+    mean : float
+        The mean of the values.
+    low, high : float
+        The interval's ends (NaN with fewer than two values).
+    n : int
+        How many finite values went in.
+    method : str
+        How the interval was computed, for the ledger.
+    p_value : float
+        Two-sided one-sample t-test of mean 0 (NaN when undefined).
+
+    Examples
+    --------
+    >>> Interval(0.5, 0.25, 0.75, 3, "t interval over 3 worlds (95%)").p_value
+    nan
+    """
 
     mean: float
     low: float
@@ -226,6 +338,21 @@ def world_interval(values: Sequence[float], level: float = 0.95, what: str = "wo
     interval is the point; with one value it is NaN. ``p_value`` is the
     two-sided one-sample t-test of mean 0.
 
+    Parameters
+    ----------
+    values : sequence of float
+        One value per world (or split); NaN and infinite values are dropped.
+    level : float, default 0.95
+        Coverage of the interval, in (0, 1).
+    what : str, default "worlds"
+        What the values are, written into ``method``.
+
+    Returns
+    -------
+    Interval
+
+    Examples
+    --------
     >>> iv = world_interval([1.0, 2.0, 3.0])
     >>> round(iv.mean, 3), round(iv.low, 3), round(iv.high, 3)
     (2.0, -0.484, 4.484)
@@ -255,6 +382,18 @@ def world_interval(values: Sequence[float], level: float = 0.95, what: str = "wo
 def verdict_of(low: float, high: float) -> str:
     """``holds`` if the interval is above 0, ``does not hold`` if below, else ``inconclusive``.
 
+    Parameters
+    ----------
+    low, high : float
+        The interval's ends; a NaN end gives ``inconclusive``.
+
+    Returns
+    -------
+    str
+        One of the first three :data:`VERDICTS`.
+
+    Examples
+    --------
     >>> verdict_of(0.1, 0.3), verdict_of(-0.3, -0.1), verdict_of(-0.1, 0.1), verdict_of(0.0, 0.0)
     ('holds', 'does not hold', 'inconclusive', 'inconclusive')
     """
@@ -284,6 +423,16 @@ class Evidence:
         ("some of"), mean ("on average over"), k-th largest ("at least k of").
     note : str
         Reading or caveat to carry into the ledger.
+
+    Examples
+    --------
+    >>> idx = pd.MultiIndex.from_tuples([(0, 0), (0, 1), (1, 0)], names=["world", "split"])
+    >>> ev = Evidence(pd.DataFrame({"A vs B": [0.1, 0.3, 0.4], "A vs C": [0.5, 0.5, -0.1]}, index=idx),
+    ...               "F1 difference")
+    >>> ev.world_combos()["A vs B"].round(3).tolist()   # world 0: mean of its two splits
+    [0.2, 0.4]
+    >>> ev.world_effects().round(3).tolist()            # "each of": the smaller pair
+    [0.2, -0.1]
     """
 
     effects: pd.DataFrame
@@ -327,10 +476,34 @@ def _reduce(frame: pd.DataFrame, how: str | int) -> pd.Series:
 class Outcome:
     """The verdict on one claim, with its effect, interval and where it came from.
 
-    ``effect`` is the mean world-level effect (positive = the claim's
-    direction), ``ci_low``/``ci_high`` its interval, ``n_worlds`` the worlds
-    that gave a value, ``weakest`` the combination with the smallest mean
-    effect, ``per_world`` the world-level effects in world order.
+    Attributes
+    ----------
+    verdict : str
+        One of :data:`VERDICTS`.
+    effect : float
+        The mean world-level effect (positive = the claim's direction).
+    ci_low, ci_high : float
+        Its interval.
+    n_worlds : int
+        The worlds that gave a value.
+    unit : str
+        What the effect measures.
+    interval : str
+        How the interval was computed.
+    p_value : float
+        Two-sided t-test of effect 0.
+    weakest : str
+        The combination with the smallest mean effect (empty with one).
+    note : str
+        Reading, caveat, or the reason a claim is not testable.
+    per_world : tuple of float
+        The world-level effects in world order.
+
+    Examples
+    --------
+    >>> o = Outcome("holds", effect=0.1, ci_low=0.05, ci_high=0.15, n_worlds=3)
+    >>> o.verdict, o.per_world
+    ('holds', ())
     """
 
     verdict: str
@@ -349,8 +522,22 @@ class Outcome:
 def not_testable(reason: str, n_worlds: int = 0) -> Outcome:
     """An :class:`Outcome` with verdict ``not testable`` and the reason in ``note``.
 
-    >>> not_testable("a count of the paper's crawl").verdict
-    'not testable'
+    Parameters
+    ----------
+    reason : str
+        Why the results cannot decide the claim (must not be empty).
+    n_worlds : int, default 0
+        Worlds that were looked at.
+
+    Returns
+    -------
+    Outcome
+
+    Examples
+    --------
+    >>> o = not_testable("a count of the paper's crawl")
+    >>> o.verdict, o.note
+    ('not testable', "a count of the paper's crawl")
     """
     if not reason:
         raise ValueError("a not-testable claim needs a reason")
@@ -364,10 +551,24 @@ def conclude(evidence: Evidence, level: float = 0.95) -> Outcome:
     world and two or more splits: a t interval over the split effects (stated
     in ``interval``). No finite effect at all: ``not testable``.
 
+    Parameters
+    ----------
+    evidence : Evidence
+        The signed effects of one claim.
+    level : float, default 0.95
+        Coverage of the interval.
+
+    Returns
+    -------
+    Outcome
+
+    Examples
+    --------
     >>> e = pd.DataFrame({"A vs B": [0.1, 0.12, -0.2]},
     ...                  index=pd.MultiIndex.from_tuples([(0, 0), (1, 0), (2, 0)], names=["world", "split"]))
-    >>> conclude(Evidence(e, "diff")).verdict
-    'inconclusive'
+    >>> o = conclude(Evidence(e, "diff"))   # world 2 goes the other way
+    >>> o.verdict, round(o.effect, 3), o.n_worlds
+    ('inconclusive', 0.007, 3)
     """
     combos = evidence.world_combos()
     worlds = evidence.world_effects()
@@ -487,10 +688,20 @@ def compare(table: pd.DataFrame, *, axis: str, subjects: Sequence[str], versus: 
         The claim's scope: other key columns and their value(s).
     sign : {1, -1}
         ``1`` when the claim says subject is higher, ``-1`` lower.
+    transform : {"diff", "logratio"}
+        Compare ``x`` or ``log(x + offset)``.
+    offset : float, default 0.0
+        Added before the logarithm.
+    margin : float, default 0.0
+        Required lead (or, with ``tolerance=True``, the allowed gap).
+    tolerance : bool, default False
+        "About the same, within ``margin``".
     each : sequence of str
         Further key columns whose every value is a combination (e.g. ``k_km``).
-    reduce : "all", "any" or int
+    reduce : "all", "any", "mean" or int
         See :class:`Evidence`.
+    unit, note : str
+        Carried into the :class:`Evidence`.
 
     Returns
     -------
@@ -541,6 +752,43 @@ def threshold(table: pd.DataFrame, *, value: float | None = None, metrics: Seque
     ``margin - |x - value|``. Each subject (values of ``axis``), metric and
     ``each`` value is a combination.
 
+    Parameters
+    ----------
+    table : DataFrame
+        A tidy table (:data:`TIDY_COLUMNS` plus keys).
+    value : float, optional
+        The number to compare with (exactly one of ``value`` and ``band``).
+    metrics : sequence of str
+        Each metric is a combination.
+    axis : str, optional
+        A key column whose ``subjects`` are combinations; without it, one.
+    subjects : sequence of str, optional
+        Values of ``axis`` (default: all of them).
+    where : mapping, optional
+        The claim's scope: other key columns and their value(s).
+    sign : {1, -1}
+        ``1`` for "above", ``-1`` for "below".
+    margin : float, default 0.0
+        Required distance beyond ``value`` (or tolerance with ``tolerance=True``).
+    band : (float, float), optional
+        ``(lo, hi)``: the value must lie inside.
+    tolerance : bool, default False
+        "About ``value``, within ``margin``".
+    transform : {"diff", "logratio"}
+        Compare ``x`` or ``log(x + offset)``.
+    offset : float, default 0.0
+        Added before the logarithm.
+    each : sequence of str
+        Further key columns whose every value is a combination.
+    reduce : "all", "any", "mean" or int
+        See :class:`Evidence`.
+    unit, note : str
+        Carried into the :class:`Evidence`.
+
+    Returns
+    -------
+    Evidence
+
     Examples
     --------
     >>> t = pd.DataFrame({"world": [0, 1], "split": 0, "metric": "r", "value": [0.2, 0.25]})
@@ -581,6 +829,40 @@ def trend(table: pd.DataFrame, *, along: str, metrics: Sequence[str], sign: int 
     points are the values of ``along``); the effect is ``sign * rho`` (``1``
     = increasing). Fewer than ``min_points`` points, or a constant curve, give
     NaN.
+
+    Parameters
+    ----------
+    table : DataFrame
+        A tidy table (:data:`TIDY_COLUMNS` plus keys).
+    along : str
+        The numeric key column of the curve (``k_km``, ``K``, ...).
+    metrics : sequence of str
+        Each metric is a combination.
+    sign : {1, -1}
+        ``1`` for increasing, ``-1`` for decreasing.
+    where : mapping, optional
+        The claim's scope.
+    axis : str, optional
+        A key column whose ``subjects`` each have a curve.
+    subjects : sequence of str, optional
+        Values of ``axis`` (default: all).
+    each : sequence of str
+        Further key columns whose every value is a combination.
+    min_points : int, default 3
+        Fewest points for a correlation (at least 2).
+    reduce : "all", "any", "mean" or int
+        See :class:`Evidence`.
+    unit, note : str
+        Carried into the :class:`Evidence`.
+
+    Returns
+    -------
+    Evidence
+
+    Raises
+    ------
+    NotTestable
+        A metric or subject is missing, or no curve is left.
 
     Examples
     --------
@@ -628,6 +910,38 @@ def rank_position(table: pd.DataFrame, *, axis: str, subject: str, metrics: Sequ
     ``o_{worst-1} - s``; both at once take the smaller. The effect is in the
     metric's units, so its interval reflects how close the neighbours are.
 
+    Parameters
+    ----------
+    table : DataFrame
+        A tidy table (:data:`TIDY_COLUMNS` plus keys).
+    axis : str
+        The key column being ranked (``feature``, ``method``, ...).
+    subject : str
+        The value of ``axis`` whose rank the claim states.
+    metrics : sequence of str
+        Each metric is a combination.
+    best, worst : int, optional
+        The rank at most / at least (1 = top); at least one is needed.
+    where : mapping, optional
+        The claim's scope.
+    among : sequence of str, optional
+        Rank only among these values of ``axis`` (default: all).
+    each : sequence of str
+        Further key columns whose every value is a combination.
+    reduce : "all", "any", "mean" or int
+        See :class:`Evidence`.
+    unit, note : str
+        Carried into the :class:`Evidence`.
+
+    Returns
+    -------
+    Evidence
+
+    Raises
+    ------
+    NotTestable
+        ``subject`` or a metric is not in the results.
+
     Examples
     --------
     >>> t = pd.DataFrame({"world": 0, "split": 0, "metric": "score", "feature": list("ABCD"),
@@ -666,6 +980,23 @@ def combine(parts: Sequence[Evidence], reduce: str | int = "all", unit: str = ""
             note: str = "") -> Evidence:
     """Join several pieces of evidence into one claim (their combinations side by side).
 
+    Parameters
+    ----------
+    parts : sequence of Evidence
+        At least one; a repeated combination name gets a ``#i`` suffix.
+    reduce : "all", "any", "mean" or int
+        How the joined combinations make one world effect (see :class:`Evidence`).
+    unit : str, optional
+        Default: the first part's unit.
+    note : str, optional
+        Default: the parts' notes joined by ``;``.
+
+    Returns
+    -------
+    Evidence
+
+    Examples
+    --------
     >>> idx = pd.MultiIndex.from_tuples([(0, 0)], names=["world", "split"])
     >>> a = Evidence(pd.DataFrame({"x": [1.0]}, index=idx), "u")
     >>> b = Evidence(pd.DataFrame({"y": [-2.0]}, index=idx), "u")

@@ -36,9 +36,21 @@ FIG3_BOX = {"lat": (47.0, 49.0), "lon": (-1.0, 6.0), "places": 154, "clusters": 
 def box_places(places: pd.DataFrame) -> pd.DataFrame:
     """The places inside the Fig 3 box (47-49 N, 1 W-6 E), bounds included.
 
+    Parameters
+    ----------
+    places : DataFrame
+        Places with ``lat`` and ``lon`` in degrees (e.g. a social world's ``places``).
+
+    Returns
+    -------
+    DataFrame
+        The rows of ``places`` inside the box (``places`` is not changed).
+
+    Examples
+    --------
     >>> p = pd.DataFrame({"lat": [48.0, 50.0, 47.0], "lon": [2.3, 2.3, -1.0]})
-    >>> len(box_places(p))
-    2
+    >>> box_places(p)["lat"].tolist()   # 50 N is outside; (47 N, 1 W) is on the corner
+    [48.0, 47.0]
     """
     lat, lon = FIG3_BOX["lat"], FIG3_BOX["lon"]
     return places[places["lat"].between(*lat) & places["lon"].between(*lon)]

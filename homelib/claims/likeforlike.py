@@ -65,6 +65,22 @@ def table4_aligned(importance: pd.DataFrame, paper: pd.DataFrame, top_k: int = 5
         for the four metrics; the paper's families first (in its rank order),
         then the book's other top families. ``rank_book`` is the family's rank
         among all the book's families (NaN when the book did not run it).
+
+    Raises
+    ------
+    ValueError
+        A column is missing from ``importance`` or ``paper`` (the message names it).
+
+    Examples
+    --------
+    >>> book = pd.DataFrame({"task": "t", "feature": ["D", "B", "A"], "f1": [0.3, 0.4, 0.5],
+    ...                      "auc": 0.6, "gmean": 0.3, "accuracy": [0.31, 0.41, 0.51],
+    ...                      "score": [1.2, 1.3, 1.4]})
+    >>> paper = pd.DataFrame({"task": "t", "rank": [1, 2], "feature": ["B", "C"], "f1": [0.45, 0.4],
+    ...                       "auc": 0.7, "gmean": 0.4, "accuracy": [0.46, 0.42]})
+    >>> t = table4_aligned(book, paper, top_k=2)   # D is the book's 3rd: left out
+    >>> t[["feature", "rank_paper", "rank_book", "accuracy_paper", "accuracy_book"]].values.tolist()
+    [['B', 1.0, 2.0, 0.46, 0.41], ['C', 2.0, nan, 0.42, nan], ['A', nan, 1.0, nan, 0.51]]
     """
     for nm, df, cols in (("importance", importance, ["task", "feature", *METRICS, "score"]),
                          ("paper", paper, ["task", "rank", "feature", *METRICS])):
@@ -104,6 +120,7 @@ def table7_cases(estimator: exp_estimator.ExposureEstimator, users: Sequence[int
     Parameters
     ----------
     estimator : ExposureEstimator
+        A fitted exposure estimator (its world, PFLI model, clusters and model).
     users : array of int
         Candidate users of ``estimator.world`` (LN users: their city is hidden).
     cases : DataFrame
@@ -119,6 +136,33 @@ def table7_cases(estimator: exp_estimator.ExposureEstimator, users: Sequence[int
         ``nearest_cc``, ``nearest_pct``, ``nearest_ep``, ``nearest_level``:
         the world's user of the same category closest to the case, through
         the whole estimator (NaN when the world has no such user).
+
+    Raises
+    ------
+    ValueError
+        A column of ``cases`` is missing.
+
+    Examples
+    --------
+    A stand-in estimator whose exposure model returns the cluster confidence,
+    and whose users' features are a hand-made table (a fitted estimator needs a
+    whole social world):
+
+    >>> from types import SimpleNamespace
+    >>> from unittest import mock
+    >>> feats = pd.DataFrame({"user_id": [10, 11], "category": ["HT+WE+F", "WE"],
+    ...                       "cluster_confidence": [0.95, 0.5],
+    ...                       "pct_friends_with_attributes": [1.0, 20.0]})
+    >>> model = SimpleNamespace(predict=lambda X: X["cluster_confidence"].to_numpy(dtype=float))
+    >>> est = SimpleNamespace(world=None, pfli_model=None, clusters=None, model=model)
+    >>> cases = pd.DataFrame({"user": ["U1"], "category": ["HT+WE+F"], "cluster_confidence": [0.69],
+    ...                       "error_distance_km": [25], "pct_friends_with_attributes": [0.9],
+    ...                       "exposure_probability": [0.53], "risk_level": [3]})
+    >>> with mock.patch.object(exp_estimator, "exposure_features", lambda w, m, c, u: feats):
+    ...     t = table7_cases(est, [10, 11], cases)
+    >>> r = t.iloc[0]
+    >>> float(r.model_ep), int(r.model_level), int(r.nearest_user), float(r.nearest_ep), int(r.nearest_level)
+    (0.69, 3, 10, 0.95, 5)
     """
     need = ["user", "category", "cluster_confidence", "error_distance_km",
             "pct_friends_with_attributes", "exposure_probability", "risk_level"]
@@ -164,10 +208,38 @@ def u1_like_user(estimator: exp_estimator.ExposureEstimator,
     confidence (0.69) and % friends with attributes (0.9%), by the sum of the
     absolute differences (% friends as a fraction).
 
+    Parameters
+    ----------
+    estimator : ExposureEstimator
+        A fitted exposure estimator (its world, PFLI model and clusters give
+        the users' features).
+    users : array of int
+        Candidate users (LN users).
+
+    Returns
+    -------
+    int
+        The chosen user's id.
+
     Raises
     ------
     ValueError
         No user of ``users`` is in U1's category.
+
+    Examples
+    --------
+    With the users' features stubbed (distances to U1: user 10 0.261, user 11
+    0.401):
+
+    >>> from types import SimpleNamespace
+    >>> from unittest import mock
+    >>> feats = pd.DataFrame({"user_id": [10, 11, 12], "category": ["HT+WE+F", "HT+WE+F", "WE"],
+    ...                       "cluster_confidence": [0.95, 0.70, 0.69],
+    ...                       "pct_friends_with_attributes": [1.0, 40.0, 0.9]})
+    >>> est = SimpleNamespace(world=None, pfli_model=None, clusters=None)
+    >>> with mock.patch.object(exp_estimator, "exposure_features", lambda w, m, c, u: feats):
+    ...     u1_like_user(est, [10, 11, 12])
+    10
     """
     f = exp_estimator.exposure_features(estimator.world, estimator.pfli_model,
                                         estimator.clusters, np.asarray(users))
@@ -181,9 +253,32 @@ def u1_like_user(estimator: exp_estimator.ExposureEstimator,
 def table8_u1(report: exp_estimator.ExposureReport, paper: pd.DataFrame) -> pd.DataFrame:
     """Table 8 side by side: the paper's U1 and the book's user (``exposure_report``).
 
-    Returns ``setting, paper_ep, paper_level, book_ep, book_level`` for the
-    paper's settings, then the book's extra ones (``hide HT+F``, ``hide
-    HT+WE+F``) with the paper's columns empty.
+    Parameters
+    ----------
+    report : ExposureReport
+        The book's what-if report for its U1-like user (its ``variants``:
+        ``setting, exposure_probability, risk_level``).
+    paper : DataFrame
+        ``data/reference/pfli_table8_hiding_u1.csv``.
+
+    Returns
+    -------
+    DataFrame
+        ``setting, paper_ep, paper_level, book_ep, book_level`` for the
+        paper's settings, then the book's extra ones (``hide HT+F``, ``hide
+        HT+WE+F``) with the paper's columns empty. A setting starting with
+        "current" is called ``current`` on both sides.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> paper = pd.DataFrame({"setting": ["current (HT+WE+F)", "hide WE"],
+    ...                       "exposure_probability": [0.69, 0.4], "risk_level": [3, 2]})
+    >>> book = SimpleNamespace(variants=pd.DataFrame({
+    ...     "setting": ["current (HT+WE+F)", "hide WE", "hide HT+F"],
+    ...     "exposure_probability": [0.9, 0.5, 0.2], "risk_level": [5, 3, 1]}))
+    >>> table8_u1(book, paper).values.tolist()
+    [['current', 0.69, 3.0, 0.9, 5], ['hide WE', 0.4, 2.0, 0.5, 3], ['hide HT+F', nan, nan, 0.2, 1]]
     """
     t8 = paper.rename(columns={"exposure_probability": "paper_ep", "risk_level": "paper_level"})
     t8 = t8.assign(setting=t8["setting"].where(~t8["setting"].str.startswith("current"),
@@ -192,4 +287,7 @@ def table8_u1(report: exp_estimator.ExposureReport, paper: pd.DataFrame) -> pd.D
         columns={"exposure_probability": "book_ep", "risk_level": "book_level"})
     ours = ours.assign(setting=ours["setting"].where(~ours["setting"].str.startswith("current"),
                                                      "current"))
-    return t8.merge(ours, on="setting", how="outer", sort=False)
+    # an outer merge sorts the keys whatever ``sort`` says: put the paper's order back
+    order = list(dict.fromkeys([*t8["setting"], *ours["setting"]]))
+    out = t8.merge(ours, on="setting", how="outer")
+    return out.set_index("setting").loc[order].reset_index()

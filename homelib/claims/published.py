@@ -67,6 +67,7 @@ class Rule:
     file : str
         A file stem of :data:`FILES`.
     status : {"shown", "not regenerated"}
+        Whether a chapter shows the values or the book leaves them out.
     chapter : str
         The notebook (``NN_name``) that shows them beside the book's (``shown``).
     reason : str
@@ -75,6 +76,21 @@ class Rule:
         Key column -> accepted values (empty = every row).
     columns : tuple of str
         Value columns covered (empty = all).
+
+    Raises
+    ------
+    ValueError
+        Unknown file or status, a shown rule without its chapter, or a rule
+        "not regenerated" without its reason.
+
+    Examples
+    --------
+    >>> Rule("pfli_table1_2_aed", "shown", "08_pfli").rows
+    {}
+    >>> Rule("pfli_table1_2_aed", "shown")
+    Traceback (most recent call last):
+    ...
+    ValueError: Rule for pfli_table1_2_aed: a shown value needs its chapter
     """
 
     file: str
@@ -148,8 +164,27 @@ RULES: tuple[Rule, ...] = (
 
 
 def published_values() -> pd.DataFrame:
-    """Every value of the papers' tables: ``file, row, column, value`` (``row`` = the key
-    values joined by ``|``)."""
+    """Every value of the papers' tables in ``data/reference``, one row per cell.
+
+    Returns
+    -------
+    DataFrame
+        ``file, row, column, value`` (``row`` = the key values joined by ``|``)
+        and one ``key:<column>`` column per key column.
+
+    Raises
+    ------
+    ValueError
+        ``data/reference`` holds a table :data:`FILES` does not describe, or a
+        file lacks a key or value column.
+
+    Examples
+    --------
+    >>> v = published_values()
+    >>> facts = v[v["file"] == "pfli_facts"].set_index("row")["value"]
+    >>> int(facts["users_crawled"]), int(facts["la_users"]) + int(facts["ln_users"])
+    (371913, 379223)
+    """
     rows = []
     known = {p.stem for p in io.reference_dir().glob("*.csv")} - {"claims"}
     unknown = sorted(known - set(FILES))
@@ -179,10 +214,31 @@ def _matches(rule: Rule, v: pd.DataFrame) -> pd.Series:
 def coverage(rules: tuple[Rule, ...] = RULES) -> pd.DataFrame:
     """Each published value with its ``status``, ``chapter`` and ``reason``.
 
+    Parameters
+    ----------
+    rules : tuple of Rule
+        The rules to apply (default :data:`RULES`).
+
+    Returns
+    -------
+    DataFrame
+        ``file, row, column, value, status, chapter, reason``, one row per
+        published value.
+
     Raises
     ------
     ValueError
         A value is covered by no rule or by more than one (the message names it).
+
+    Examples
+    --------
+    >>> c = coverage()
+    >>> c.loc[c["file"] == "pfli_table1_2_aed", "chapter"].unique().tolist()
+    ['08_pfli']
+    >>> coverage(RULES[1:])   # drop the rule of the survey facts
+    Traceback (most recent call last):
+    ...
+    ValueError: published value h2sea_facts:provinces:value is neither shown nor listed as not regenerated (13 such values)
     """
     v = published_values()
     hits = pd.DataFrame({i: _matches(r, v) for i, r in enumerate(rules)})
@@ -204,7 +260,19 @@ def coverage(rules: tuple[Rule, ...] = RULES) -> pd.DataFrame:
 
 
 def not_regenerated() -> pd.DataFrame:
-    """The values the book does not regenerate, with the reason (chapter 10's list)."""
+    """The values the book does not regenerate, with the reason (chapter 10's list).
+
+    Returns
+    -------
+    DataFrame
+        ``file, row, column, value, reason``.
+
+    Examples
+    --------
+    >>> n = not_regenerated()
+    >>> "fm_latent_dim" in set(n["row"]), bool((n["reason"] != "").all())
+    (True, True)
+    """
     c = coverage()
     return c[c["status"] == "not regenerated"][["file", "row", "column", "value", "reason"]] \
         .reset_index(drop=True)

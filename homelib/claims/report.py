@@ -59,6 +59,23 @@ _FAMILY_OF_CODE = {"S3": "H2SEA-S6", "S1": "H2SEA-S6", "F3": "H2SEA-S6", "F4": "
 def family_of(claim_id: str) -> str:
     """The family (a key of :data:`FAMILIES`) of a claim id.
 
+    Parameters
+    ----------
+    claim_id : str
+        ``<paper>-<code>-<slug>``, e.g. ``"PFLI-F8-exposure-grows-with-cc-ht"``.
+
+    Returns
+    -------
+    str
+        A key of :data:`FAMILIES`.
+
+    Raises
+    ------
+    KeyError
+        An H2SEA code without a family.
+
+    Examples
+    --------
     >>> family_of("PFLI-F8-exposure-grows-with-cc-ht"), family_of("H2SEA-F3-exact-income-corr-higher-than-level")
     ('PFLI-F68', 'H2SEA-S6')
     """
@@ -87,6 +104,23 @@ def chapter_ledger(chapter: str, params: Mapping[str, Any], ledger_profile: str)
         The chapter's own parameters (its world 0 reuses the chapter's results).
     ledger_profile : str
         The profile whose chapter 10 block sets the extra worlds.
+
+    Returns
+    -------
+    DataFrame
+        One row per claim of the chapter: :data:`~homelib.claims.engine.LEDGER_COLUMNS`
+        and the detail columns (``unit``, ``note``, ...).
+
+    Examples
+    --------
+    >>> from homelib.claims import simulated as sim
+    >>> params = sim.notebook_parameters("08_pfli", "ci")
+    >>> led = chapter_ledger("08_pfli", params, "ci")  # doctest: +SKIP
+    >>> set(led["verdict"]) <= set(engine.VERDICTS)  # doctest: +SKIP
+    True
+
+    (Skipped: it simulates every ledger world, minutes rather than the < 1 s a
+    doctest may take; ``tests/test_claims*.py`` run it on tiny worlds.)
     """
     settings = sim.ledger_settings(ledger_profile)
     tables = sim.chapter_tables(chapter, params, settings)
@@ -94,14 +128,59 @@ def chapter_ledger(chapter: str, params: Mapping[str, Any], ledger_profile: str)
 
 
 def full_ledger(profile: str, settings: Mapping[str, Any] | None = None) -> pd.DataFrame:
-    """Every claim of both papers, with the parameters the chapters run with under ``profile``
-    and the extra worlds of ``settings`` (default: the profile's chapter 10 block)."""
+    """Every claim of both papers, evaluated over the ledger's worlds.
+
+    Parameters
+    ----------
+    profile : str
+        The profile whose chapter parameters world 0 runs with (``"ci"``, ``"full"``).
+    settings : mapping, optional
+        The extra worlds and their sizes (keys of
+        :func:`~homelib.claims.simulated.ledger_settings`); default the profile's
+        chapter 10 block.
+
+    Returns
+    -------
+    DataFrame
+        One row per claim of ``claims.csv``: :data:`~homelib.claims.engine.LEDGER_COLUMNS`
+        and the detail columns.
+
+    Examples
+    --------
+    >>> led = full_ledger("ci")  # doctest: +SKIP
+    >>> len(led) == len(engine.load_claims())  # doctest: +SKIP
+    True
+
+    (Skipped: it runs every chapter on every world, the ci profile's chapter 10.)
+    """
     return bindings.evaluate_claims(sim.ledger_tables(profile, settings))
 
 
 def write_ledger(ledger: pd.DataFrame) -> None:
-    """Write ``data/results/claims.csv`` (exactly :data:`~homelib.claims.engine.LEDGER_COLUMNS`)
-    and the detail columns to ``data/results/claims_detail.csv``."""
+    """Write the ledger to ``data/results/claims.csv`` and ``claims_detail.csv``.
+
+    ``claims.csv`` holds exactly :data:`~homelib.claims.engine.LEDGER_COLUMNS`,
+    ``claims_detail.csv`` every column. Nothing is written when a check fails.
+
+    Parameters
+    ----------
+    ledger : DataFrame
+        Ledger rows (:func:`full_ledger`).
+
+    Raises
+    ------
+    ValueError
+        A ledger column is missing or a verdict is not one of
+        :data:`~homelib.claims.engine.VERDICTS`.
+
+    Examples
+    --------
+    >>> row = dict.fromkeys(engine.LEDGER_COLUMNS, "")
+    >>> write_ledger(pd.DataFrame([{**row, "verdict": "kind of"}]))
+    Traceback (most recent call last):
+    ...
+    ValueError: ledger: unknown verdict(s) ['kind of']
+    """
     io.require_columns(ledger, engine.LEDGER_COLUMNS, "ledger")
     bad = sorted(set(ledger["verdict"]) - set(engine.VERDICTS))
     if bad:
@@ -111,7 +190,30 @@ def write_ledger(ledger: pd.DataFrame) -> None:
 
 
 def glue_claims(ledger: pd.DataFrame) -> list[str]:
-    """Glue each claim's verdict as ``claim-<claim_id>`` (myst-nb); returns the names."""
+    """Glue each claim's verdict as ``claim-<claim_id>`` (myst-nb).
+
+    Parameters
+    ----------
+    ledger : DataFrame
+        Ledger rows with ``claim_id`` and ``verdict``.
+
+    Returns
+    -------
+    list of str
+        The glued names, in ledger order (outside a notebook nothing is shown).
+
+    Examples
+    --------
+    myst-nb's ``glue`` loads IPython (seconds); a stand-in records the calls:
+
+    >>> from unittest import mock
+    >>> led = pd.DataFrame({"claim_id": ["PFLI-T12-a", "H2SEA-T3-b"],
+    ...                     "verdict": ["holds", "inconclusive"]})
+    >>> with mock.patch("myst_nb.glue") as glue:
+    ...     names = glue_claims(led)
+    >>> names, glue.call_args_list[1]
+    (['claim-PFLI-T12-a', 'claim-H2SEA-T3-b'], call('claim-H2SEA-T3-b', 'inconclusive', display=False))
+    """
     from myst_nb import glue  # notebook-only dependency
 
     names = []
@@ -129,7 +231,30 @@ def _num(x: float) -> str:
 
 
 def claim_sentence(row: Mapping[str, Any] | Any, with_claim: bool = True) -> str:
-    """One claim and its verdict as a sentence, from a ledger row."""
+    """One claim and its verdict as a sentence, from a ledger row.
+
+    Parameters
+    ----------
+    row : mapping or namedtuple
+        A ledger row (``claim``, ``verdict``, ``effect``, ``ci_low``,
+        ``ci_high``, ``n_worlds``, ``unit``; ``note`` when not testable).
+    with_claim : bool, default True
+        Start with the claim's own sentence.
+
+    Returns
+    -------
+    str
+        Markdown: the verdict in bold, the effect and its interval to 3 digits.
+
+    Examples
+    --------
+    >>> row = {"claim": "A beats B.", "verdict": "does not hold", "effect": -0.02,
+    ...        "ci_low": -0.03, "ci_high": -0.01, "n_worlds": 1, "unit": "F1 difference"}
+    >>> claim_sentence(row, with_claim=False)
+    '**Does not hold**: effect -0.02 F1 difference, 95 % interval [-0.03, -0.01] over 1 world.'
+    >>> claim_sentence({"claim": "C.", "verdict": "not testable", "note": "no crawl"})
+    'C. **Not testable**: no crawl.'
+    """
     get = row.get if isinstance(row, Mapping) else (lambda k, d=None: getattr(row, k, d))
     verdict = str(get("verdict"))
     head = f"{get('claim')} " if with_claim else ""
@@ -144,6 +269,18 @@ def claim_sentence(row: Mapping[str, Any] | Any, with_claim: bool = True) -> str
 def verdict_counts(ledger: pd.DataFrame) -> dict[str, int]:
     """Claims per verdict, in :data:`~homelib.claims.engine.VERDICTS` order.
 
+    Parameters
+    ----------
+    ledger : DataFrame
+        Ledger rows with a ``verdict`` column.
+
+    Returns
+    -------
+    dict of str to int
+        Every verdict, with 0 for those absent.
+
+    Examples
+    --------
     >>> verdict_counts(pd.DataFrame({"verdict": ["holds", "holds", "inconclusive"]}))
     {'holds': 2, 'does not hold': 0, 'inconclusive': 1, 'not testable': 0}
     """
@@ -154,6 +291,20 @@ def verdict_counts(ledger: pd.DataFrame) -> dict[str, int]:
 def summary_sentence(ledger: pd.DataFrame, what: str = "claims") -> str:
     """"Of the N <what>, a hold, b do not hold, ..." from the ledger rows.
 
+    Parameters
+    ----------
+    ledger : DataFrame
+        Ledger rows with ``verdict`` and ``n_worlds``.
+    what : str, default "claims"
+        What the rows are, in the sentence.
+
+    Returns
+    -------
+    str
+        The sentence, with the number of worlds behind the tested claims.
+
+    Examples
+    --------
     >>> summary_sentence(pd.DataFrame({"verdict": ["holds", "does not hold"], "n_worlds": [3, 3]}))
     'Of the 2 claims, 1 holds, 1 does not hold, 0 are inconclusive and 0 are not testable (3 worlds each, 95 % intervals).'
     """
@@ -171,7 +322,29 @@ def summary_sentence(ledger: pd.DataFrame, what: str = "claims") -> str:
 
 def verdict_markdown(ledger: pd.DataFrame, ids: Iterable[str] | None = None,
                      with_claim: bool = True) -> str:
-    """A Markdown bullet list of claims and their verdict sentences."""
+    """A Markdown bullet list of claims and their verdict sentences.
+
+    Parameters
+    ----------
+    ledger : DataFrame
+        Ledger rows (``claim_id`` and the columns :func:`claim_sentence` reads).
+    ids : iterable of str, optional
+        Claim ids to list, in this order (default: every row).
+    with_claim : bool, default True
+        Start each item with the claim's sentence.
+
+    Returns
+    -------
+    str
+        One ``- ...`` line per claim, ending with its id.
+
+    Examples
+    --------
+    >>> led = pd.DataFrame({"claim_id": ["X-1", "X-2"], "claim": ["A.", "B."],
+    ...                     "verdict": ["not testable", "not testable"], "note": ["n1", "n2"]})
+    >>> print(verdict_markdown(led, ids=["X-2"]))
+    - B. **Not testable**: n2. (`X-2`)
+    """
     rows = ledger if ids is None else ledger.set_index("claim_id").loc[list(ids)].reset_index()
     return "\n".join(f"- {claim_sentence(r, with_claim)} (`{r.claim_id}`)"
                      for r in rows.itertuples())
@@ -183,6 +356,32 @@ def ledger_markdown(ledger: pd.DataFrame, columns: Sequence[str] = ("claim", "ve
 
     Columns: ``claim`` (the sentence and its id), ``verdict``, ``effect`` (with
     its interval and unit), ``chapter``, ``scope``, ``note``.
+
+    Parameters
+    ----------
+    ledger : DataFrame
+        Ledger rows.
+    columns : sequence of str
+        Which of the columns above, in order.
+
+    Returns
+    -------
+    str
+        A Markdown table (``|`` inside a cell becomes ``/``).
+
+    Raises
+    ------
+    ValueError
+        An unknown column is asked for.
+
+    Examples
+    --------
+    >>> led = pd.DataFrame({"claim_id": ["X-1"], "claim": ["A beats B."], "verdict": ["holds"],
+    ...                     "effect": [0.1], "ci_low": [0.05], "ci_high": [0.15], "unit": ["F1"]})
+    >>> print(ledger_markdown(led, columns=("claim", "verdict", "effect")))
+    | claim | verdict | effect [95 % interval] |
+    |---|---|---|
+    | A beats B. <br>`X-1` | holds | +0.1 [+0.05, +0.15] F1 |
     """
     head = {"claim": "claim", "verdict": "verdict", "effect": "effect [95 % interval]",
             "chapter": "chapter", "scope": "scope", "note": "reading / reason"}
@@ -217,6 +416,32 @@ def plot_forest(ledger: pd.DataFrame, families: Sequence[str] | None = None):
     a bar from ``e/h - 1`` to ``e/h + 1`` (clipped at +-6): the claim holds when
     the bar is right of 0, does not hold when it is left of 0. One panel per
     family; colours by verdict.
+
+    Parameters
+    ----------
+    ledger : DataFrame
+        Ledger rows (not testable ones are left out).
+    families : sequence of str, optional
+        Keys of :data:`FAMILIES` to draw, in order (default: all present).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes per family.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> led = pd.DataFrame({"claim_id": ["PFLI-T12-a-b", "H2SEA-T3-c-d", "H2SEA-T3-e-f"],
+    ...                     "verdict": ["holds", "inconclusive", "not testable"],
+    ...                     "effect": [0.2, 0.0, np.nan], "ci_low": [0.1, -0.1, np.nan],
+    ...                     "ci_high": [0.3, 0.1, np.nan]})
+    >>> fig = plot_forest(led)
+    >>> [ax.get_title(loc="left") for ax in fig.axes]
+    ['H2SEA Table 3: methods', 'PFLI Tables 1-2: AED']
+    >>> plt.close(fig)
     """
     import matplotlib.pyplot as plt
 
@@ -250,8 +475,30 @@ def plot_forest(ledger: pd.DataFrame, families: Sequence[str] | None = None):
 
 
 def settings_table(settings: Mapping[str, Any], profile: str) -> pd.DataFrame:
-    """The worlds of the ledger, for the chapter: world 0 as the chapters run it, the
-    extra worlds at the ledger's sizes."""
+    """The worlds of the ledger, for the chapter: world 0 as the chapters run it, the extras.
+
+    Parameters
+    ----------
+    settings : mapping
+        The ledger's settings (:func:`~homelib.claims.simulated.ledger_settings`).
+    profile : str
+        The profile whose chapter parameters world 0 uses.
+
+    Returns
+    -------
+    DataFrame
+        One row per setting; columns ``setting``, ``world 0 (the chapters)`` and
+        ``worlds ...`` (the extra worlds at the ledger's sizes).
+
+    Examples
+    --------
+    >>> s = dict.fromkeys(["h2sea_scale", "h2sea_repeats", "h2sea_grid", "importance_repeats",
+    ...                    "social_scale", "pfli_folds", "ln_users", "n_whatif", "cv_folds",
+    ...                    "n_estimators"], 1)
+    >>> t = settings_table({**s, "worlds": [1, 2]}, "ci")
+    >>> t.shape, t.columns[-1], t.iloc[-1, -1]
+    ((9, 3), 'worlds 1, 2', '1 / 1')
+    """
     p03 = sim.notebook_parameters("03_h2sea", profile)
     p08 = sim.notebook_parameters("08_pfli", profile)
     p09 = sim.notebook_parameters("09_exposure", profile)
