@@ -46,12 +46,10 @@ PENDING = {
     "homelib.home.cli",
     "homelib.home.disclosure",
     "homelib.home.exposure",
-    "homelib.home.places",
     "homelib.home.profile",
     "homelib.home.report",
     "homelib.home.simulated",
     "homelib.home.simulated_profile",
-    "homelib.home.summary",
 }
 
 MODULES = sorted(m.name for m in pkgutil.walk_packages(homelib.__path__, "homelib.")

@@ -167,6 +167,19 @@ def whatif_table(outcomes: pd.DataFrame, usefulness: pd.DataFrame,
         Table 3), mean utility of the split's test people, and ``n`` the
         (person, split) outcomes), then intervals, ``location_error_km``
         (median over test people, mean over splits) and ``splits``.
+
+    Examples
+    --------
+    Split 0 gets one of two people right, split 1 both: the mean share is 0.75.
+
+    >>> o = pd.DataFrame({"split": [0, 0, 1, 1], "disclosure": "exact",
+    ...                   "person_id": [1, 2, 3, 4], "task": "income",
+    ...                   "correct": [True, False, True, True]})
+    >>> u = pd.DataFrame({"disclosure": "exact", "person_id": [1, 2, 3, 4],
+    ...                   "useful": True, "location_error_km": 0.0})
+    >>> t = whatif_table(o, u)
+    >>> t[["task", "exposure_probability", "utility", "n", "splits"]].to_numpy().tolist()
+    [['income', 0.75, 1.0, 4, 2]]
     """
     io.require_columns(outcomes, ["split", "disclosure", "person_id", "task", "correct"], "outcomes")
     io.require_columns(usefulness, ["disclosure", "person_id", "useful", "location_error_km"],
