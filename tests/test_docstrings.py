@@ -41,7 +41,6 @@ PENDING = {
     "homelib.h2sea.report.housing",
     "homelib.h2sea.report.models",
     "homelib.h2sea.report.survey",
-    "homelib.home.attacker",
     "homelib.home.chain",
     "homelib.home.cli",
     "homelib.home.disclosure",
