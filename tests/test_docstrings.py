@@ -36,7 +36,6 @@ PENDING = {
     "homelib.h2sea.analyses",
     "homelib.h2sea.features",
     "homelib.h2sea.housing",
-    "homelib.h2sea.models",
     "homelib.h2sea.protocol",
     "homelib.h2sea.report.housing",
     "homelib.h2sea.report.models",
