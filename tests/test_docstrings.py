@@ -34,7 +34,6 @@ PENDING = {
     "homelib.claims.report",
     "homelib.claims.simulated",
     "homelib.h2sea.analyses",
-    "homelib.h2sea.features",
     "homelib.h2sea.protocol",
     "homelib.h2sea.report.models",
     "homelib.h2sea.report.survey",
