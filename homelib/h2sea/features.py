@@ -74,6 +74,36 @@ class H2SEADataset:
     ``families``: Table 4's feature families -> columns;
     ``meta``: ground truth never used as a feature (own home price, housing type, ...);
     ``fills``: how many homes each fallback rule served.
+
+    Attributes
+    ----------
+    X : DataFrame
+        Feature table (:func:`build_features`).
+    y : DataFrame
+        Labels of the 4 tasks.
+    schema : DataFrame
+        ``column, family, kind, description`` per ``X`` column.
+    families : dict
+        Table 4 family -> columns (:func:`feature_families`).
+    meta : DataFrame
+        Ground truth per person, never a feature.
+    fills : DataFrame
+        ``rule, homes, share`` of the fallback rules.
+
+    Examples
+    --------
+    >>> import dataclasses
+    >>> idx = pd.Index([7, 8], name="person_id")
+    >>> X = pd.DataFrame({"hp_mean": [2e4, 3e4]}, index=idx)
+    >>> y = pd.DataFrame({"education": pd.array([0, pd.NA], dtype="Int64")}, index=idx)
+    >>> ds = H2SEADataset(X, y, pd.DataFrame(), feature_families(list(X.columns)),
+    ...                   pd.DataFrame(index=idx), pd.DataFrame())
+    >>> ds.families["Average housing price"], int(ds.y["education"].notna().sum())
+    (['hp_mean'], 1)
+    >>> ds.X = X  # frozen
+    Traceback (most recent call last):
+    ...
+    dataclasses.FrozenInstanceError: cannot assign to field 'X'
     """
 
     X: pd.DataFrame
@@ -93,6 +123,16 @@ def stats_of_prices(groups: list) -> pd.DataFrame:
     """count, mean, median, max, min, std (population sd) of each group of prices.
 
     Empty groups give count 0 and NaN elsewhere.
+
+    Parameters
+    ----------
+    groups : list of array-like of float
+        One group of prices per home.
+
+    Returns
+    -------
+    DataFrame
+        One row per group, columns ``count, mean, median, max, min, std``.
 
     Examples
     --------
@@ -181,6 +221,26 @@ def statistics_features(homes: pd.DataFrame, county_income: pd.DataFrame,
                         town_stats: pd.DataFrame) -> pd.DataFrame:
     """County income, town budget and town tax histories 2012-2017, with fallbacks.
 
+    A county without income rows takes its city's mean (``county_income_fill_city``
+    = 1), else the mean of all counties; a town without budget (tax) rows takes its
+    city's median, else the overall median, else 0 (``town_budget_missing`` = 1).
+
+    Parameters
+    ----------
+    homes : DataFrame
+        ``city, county, town`` per home.
+    county_income : DataFrame
+        ``city, county, year, income`` (long format).
+    town_stats : DataFrame
+        ``city, county, town, year, budget, tax`` (long format, NaN = not published).
+
+    Returns
+    -------
+    DataFrame
+        Indexed like ``homes``: ``county_income_<year>``, ``county_income_fill_city``,
+        ``town_budget_<year>``, ``town_budget_missing``, ``town_tax_<year>``,
+        ``town_tax_missing``.
+
     Examples
     --------
     >>> homes = pd.DataFrame({"city": ["A", "A"], "county": ["a1", "a2"], "town": ["t", "u"]})
@@ -233,6 +293,21 @@ def poi_features(lat: ArrayLike, lon: ArrayLike, pois: pd.DataFrame,
     example, 3 bars and 1 university are collected: ``OF`` = 3/4 and 1/4. A home without POIs gets 0 everywhere and
     ``poi_count`` 0.
 
+    Parameters
+    ----------
+    lat, lon : array-like of float
+        Homes.
+    pois : DataFrame
+        ``lat, lon, category`` (codes of ``POI_CATEGORIES``; an unknown code raises
+        ``KeyError``).
+    radius_km : float
+        Radius around a home.
+
+    Returns
+    -------
+    DataFrame
+        ``poi_<code>`` per category and ``poi_count``, one row per home.
+
     Examples
     --------
     >>> pois = pd.DataFrame({"lat": [0.0, 0.0, 0.0, 1.0], "lon": [0.0, 0.0, 0.0, 1.0],
@@ -269,6 +344,16 @@ def poi_features(lat: ArrayLike, lon: ArrayLike, pois: pd.DataFrame,
 def categorical_features(homes: pd.DataFrame) -> pd.DataFrame:
     """Zip code, names (qualified by their parents) and urban type as ``category`` columns.
 
+    Parameters
+    ----------
+    homes : DataFrame
+        ``zip_code, province, city, county, town, street, urban_type``.
+
+    Returns
+    -------
+    DataFrame
+        The 7 columns of ``CATEGORICAL``, indexed like ``homes``.
+
     Examples
     --------
     >>> h = pd.DataFrame({"zip_code": ["100001"], "province": ["Hebei"], "city": ["c"],
@@ -289,7 +374,26 @@ def categorical_features(homes: pd.DataFrame) -> pd.DataFrame:
 
 
 def feature_families(columns: list[str]) -> dict[str, list[str]]:
-    """Table 4's families (the paper's labels) -> feature columns."""
+    """Table 4's families (the paper's labels) -> feature columns.
+
+    Parameters
+    ----------
+    columns : list of str
+        Columns of a feature table.
+
+    Returns
+    -------
+    dict
+        Family label -> the columns of ``columns`` in it (prefix match for the
+        multi-column families; "Housing price" includes ``hp_mean``, which is also
+        "Average housing price" alone).
+
+    Examples
+    --------
+    >>> fam = feature_families(["hp_mean", "hp_count", "rp_mean", "city", "poi_food/bar"])
+    >>> fam["Housing price"], fam["Average housing price"], fam["POI"], fam["Town tax"]
+    (['hp_mean', 'hp_count'], ['hp_mean'], ['poi_food/bar'], [])
+    """
     col = list(columns)
 
     def pick(p):
@@ -341,6 +445,44 @@ def build_features(sources: Sources) -> tuple[pd.DataFrame, pd.DataFrame]:
 
     Works on simulated and on loaded real sources alike (the homes table is
     validated first).
+
+    Parameters
+    ----------
+    sources : Sources
+        The collected tables.
+
+    Returns
+    -------
+    X : DataFrame
+        Price, statistics, POI and categorical features, indexed by ``person_id``.
+    fills : DataFrame
+        ``rule, homes, share``: how many homes each fallback / missing flag served.
+
+    Examples
+    --------
+    Two homes in city ``A``: the first has two sale listings within 2 km (mean
+    25,000), the second (about 21 km away) none within 10 km, so it takes the
+    city average 15,000.
+
+    >>> from homelib.h2sea.sources import Sources
+    >>> homes = pd.DataFrame({"person_id": [7, 8], "lat": [30.25, 30.40],
+    ...                       "lon": [120.15, 120.30], "province": "Zhejiang", "city": "A",
+    ...                       "county": "a1", "town": "t", "street": "s",
+    ...                       "zip_code": "310000", "urban_type": "city_center"})
+    >>> sale = pd.DataFrame({"lat": [30.25, 30.251], "lon": [120.15, 120.151],
+    ...                      "price": [20000.0, 30000.0], "city": "A"})
+    >>> rent = pd.DataFrame({"lat": [30.25], "lon": [120.15], "price": [50.0], "city": "A"})
+    >>> ci = pd.DataFrame({"city": "A", "county": "a1", "year": list(YEARS), "income": 100.0})
+    >>> ts = pd.DataFrame({"city": "A", "county": "a1", "town": "t", "year": list(YEARS),
+    ...                    "budget": 5.0, "tax": 1.0})
+    >>> pois = pd.DataFrame({"lat": [30.25], "lon": [120.15], "category": ["food/bar"]})
+    >>> src = Sources(homes, sale, rent, pd.DataFrame({"city": ["A"], "avg_price": [15000.0]}),
+    ...               ci, ts, pois, pd.DataFrame())
+    >>> X, fills = build_features(src)
+    >>> X.index.tolist(), X["hp_mean"].tolist(), X["hp_fill_city"].tolist()
+    ([7, 8], [25000.0, 15000.0], [0.0, 1.0])
+    >>> fills.set_index("rule").loc["hp_fill_city", "homes"].item()
+    1
     """
     homes = validate_table(sources.homes, "homes").table.reset_index(drop=True)
     cp = sources.city_prices.set_index("city").avg_price

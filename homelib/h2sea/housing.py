@@ -53,6 +53,20 @@ def correlation(x: ArrayLike, y: ArrayLike, level: float = 0.95) -> dict[str, fl
     where either value is NaN are dropped and counted out of ``n``. Fewer than
     4 pairs give NaN statistics.
 
+    Parameters
+    ----------
+    x, y : array-like of float
+        Paired values, same length; NaN in either drops the pair.
+    level : float
+        Confidence level of the interval.
+
+    Returns
+    -------
+    dict
+        ``n``, ``pearson_r``, ``ci_low``, ``ci_high``, ``p_value``.
+
+    Examples
+    --------
     >>> c = correlation([1.0, 2.0, np.nan, 4.0], [1.0, 2.5, 3.0, 3.5])
     >>> c["n"]
     3
@@ -85,6 +99,24 @@ def price_vs_income_level(X: pd.DataFrame, y: pd.DataFrame, meta: pd.DataFrame,
     websites"). Chapter 02's calibration and chapter 06's ``china_level_2km``
     row both use it.
 
+    Parameters
+    ----------
+    X : DataFrame
+        Features, with the ``price`` column.
+    y : DataFrame
+        Labels, with ``personal_income`` (level 0-2, nullable).
+    meta : DataFrame
+        With the boolean ``has_sale_price_2km``, row-aligned with ``X``.
+    price : str
+        Price column of ``X``.
+
+    Returns
+    -------
+    dict
+        As :func:`correlation`.
+
+    Examples
+    --------
     >>> X = pd.DataFrame({"hp_mean": [1.0, 2.0, 3.0, 4.0, 9.0]})
     >>> y = pd.DataFrame({"personal_income": pd.array([0, 1, 1, 2, 0], dtype="Int64")})
     >>> meta = pd.DataFrame({"has_sale_price_2km": [True, True, True, True, False]})
@@ -120,6 +152,45 @@ def housing_income_correlations(X: pd.DataFrame, y: pd.DataFrame, meta: pd.DataF
 
     Extra columns: ``published`` (the paper's value where it gives one),
     ``city``, ``kind``.
+
+    Parameters
+    ----------
+    X : DataFrame
+        Features indexed by ``person_id``, with the ``price`` column.
+    y : DataFrame
+        Labels indexed like ``X``, with ``personal_income``.
+    meta : DataFrame
+        Indexed like ``X``, with ``has_sale_price_2km``, ``exact_income``,
+        ``commercial``, ``city`` and ``own_home_price``.
+    price : str
+        Price column of ``X``.
+    min_city_n : int
+        Fewest pairs for a city row (Harbin and Nanjing always get one).
+
+    Returns
+    -------
+    DataFrame
+        One row per scope: :data:`CORRELATION_COLUMNS` plus ``published``,
+        ``kind``, ``city``.
+
+    Examples
+    --------
+    Six homes, all with a listing; exact incomes ``1, 3, 2, 5, 4, 6`` against
+    prices ``1..6`` swap two pairs of neighbours, so r = 1 - 6 * 4 / 210 = 0.886.
+
+    >>> idx = pd.Index(range(6), name="person_id")
+    >>> X = pd.DataFrame({"hp_mean": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]}, index=idx)
+    >>> y = pd.DataFrame({"personal_income": pd.array([0, 0, 1, 1, 2, 2], dtype="Int64")},
+    ...                  index=idx)
+    >>> meta = pd.DataFrame({"has_sale_price_2km": [True] * 6,
+    ...                      "exact_income": [1.0, 3.0, 2.0, 5.0, 4.0, 6.0],
+    ...                      "commercial": [True] * 4 + [False] * 2, "city": ["A"] * 6,
+    ...                      "own_home_price": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]}, index=idx)
+    >>> t = housing_income_correlations(X, y, meta).set_index("scope")
+    >>> round(float(t.loc["china_exact_2km", "pearson_r"]), 3), float(t.loc["china_exact_2km", "published"])
+    (0.886, 0.34)
+    >>> int(t.loc["noncommercial_exact_2km", "n"]), bool(np.isnan(t.loc["noncommercial_exact_2km", "pearson_r"]))
+    (2, True)
     """
     for nm, df in (("X", X), ("y", y), ("meta", meta)):
         if not df.index.equals(X.index):
@@ -176,6 +247,43 @@ def price_link_sweep(values: Sequence[float], build: Any, price: str = "hp_mean"
     ``build(value)`` must return a data set (``X, y, meta``) built with that
     mechanism value, e.g. ``lambda v: h2sea_dataset(0.25, seed, commercial_price_link=v)``.
     Returns ``commercial_price_link`` plus the contract columns for each scope.
+
+    Parameters
+    ----------
+    values : sequence of float
+        The ``commercial_price_link`` values to build.
+    build : callable
+        ``build(value)`` -> object with ``X``, ``y``, ``meta`` (as
+        :func:`housing_income_correlations` takes them).
+    price : str
+        Price column of ``X``.
+    scopes : sequence of str
+        Scopes of :func:`housing_income_correlations` to keep.
+
+    Returns
+    -------
+    DataFrame
+        ``commercial_price_link`` then the columns of
+        :func:`housing_income_correlations`, one row per value and scope.
+
+    Examples
+    --------
+    A toy ``build`` whose exact income is ``value * price`` plus a 0/1 wiggle:
+    the link 0 leaves only the wiggle (r = 0.293), the link 1 makes r = 0.968.
+
+    >>> from types import SimpleNamespace
+    >>> idx = pd.Index(range(6), name="person_id")
+    >>> X = pd.DataFrame({"hp_mean": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]}, index=idx)
+    >>> y = pd.DataFrame({"personal_income": pd.array([0, 0, 1, 1, 2, 2], dtype="Int64")},
+    ...                  index=idx)
+    >>> def build(v):
+    ...     meta = pd.DataFrame({"has_sale_price_2km": True, "commercial": True, "city": "A",
+    ...                          "own_home_price": X["hp_mean"],
+    ...                          "exact_income": v * X["hp_mean"] + [0, 1, 0, 1, 0, 1]}, index=idx)
+    ...     return SimpleNamespace(X=X, y=y, meta=meta)
+    >>> sw = price_link_sweep([0.0, 1.0], build, scopes=("china_exact_2km",))
+    >>> sw["commercial_price_link"].tolist(), [round(float(r), 3) for r in sw["pearson_r"]]
+    ([0.0, 1.0], [0.293, 0.968])
     """
     rows = []
     for v in values:
@@ -188,8 +296,30 @@ def price_link_sweep(values: Sequence[float], build: Any, price: str = "hp_mean"
 
 
 def contract_rows(table: pd.DataFrame, sweep: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Rows for ``housing_income_correlation.csv``: the Sec 6 table plus the sweep rows,
-    whose scope becomes ``sweep_link=<value>:<scope>``."""
+    """Rows for ``housing_income_correlation.csv``: the Sec 6 table plus the sweep rows.
+
+    A sweep row's scope becomes ``sweep_link=<value>:<scope>``.
+
+    Parameters
+    ----------
+    table : DataFrame
+        From :func:`housing_income_correlations`.
+    sweep : DataFrame, optional
+        From :func:`price_link_sweep`.
+
+    Returns
+    -------
+    DataFrame
+        ``table``'s rows, then the sweep rows (without ``commercial_price_link``).
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"scope": ["china_level_2km"], "n": [6]})
+    >>> sweep = pd.DataFrame({"commercial_price_link": [0.0, 0.5], "scope": ["china_exact_2km"] * 2,
+    ...                       "n": [6, 6]})
+    >>> contract_rows(table, sweep)["scope"].tolist()
+    ['china_level_2km', 'sweep_link=0:china_exact_2km', 'sweep_link=0.5:china_exact_2km']
+    """
     parts = [table]
     if sweep is not None and len(sweep):
         sw = sweep.copy()

@@ -458,7 +458,7 @@ def l2_penalty(module: nn.Module, alpha: float) -> torch.Tensor:
     >>> lin = nn.Linear(1, 1)
     >>> with torch.no_grad():
     ...     _ = lin.weight.fill_(2.0), lin.bias.fill_(1.0)
-    >>> float(l2_penalty(lin, 0.1))  # 0.1 * (4 + 1)
+    >>> float(l2_penalty(lin, 0.1).detach())  # 0.1 * (4 + 1)
     0.5
     """
     if alpha == 0:
@@ -651,16 +651,18 @@ class FMEmbeddingNet(nn.Module):
         return torch.cat(parts, dim=1)
 
     def first_weight(self) -> torch.Tensor:
-        """The first dense layer's weight as one ``(out, shared_dim)`` matrix, in the column
-        order of :meth:`shared_embedding` (field embeddings, first-order units, pairwise units)."""
+        """The first dense layer's weight as one ``(out, shared_dim)`` matrix.
+
+        The columns are in the order of :meth:`shared_embedding` (field embeddings,
+        first-order units, pairwise units).
+        """
         parts = [self.first_cont.reshape(-1, self.first_cont.shape[2]), self.first_cat]
         if self.interactions:
             parts += [self.first_fo_cont, self.first_fo_cat, self.first_bi]
         return torch.cat(parts, dim=0).T
 
     def first_layer(self, xc: torch.Tensor, xk: torch.Tensor) -> torch.Tensor:
-        """``shared_embedding(xc, xk) @ first_weight().T + first_bias``, computed without
-        materialising the shared embedding.
+        """``shared_embedding(xc, xk) @ first_weight().T + first_bias``, without materialising it.
 
         The continuous fields enter ``e_fm`` as ``x_i V_i`` (``d`` columns each) and as
         first-order units ``w_i x_i``; both are linear in ``x_i``, so their product with
@@ -813,6 +815,25 @@ class MultiTaskEstimator(BaseEstimator):
     codes, ``score(X, y)`` = mean macro-F1 over tasks. Subclasses implement
     ``fit`` (calling ``_start_fit`` first) and ``predict_proba``; ``_decide``
     turns probabilities into classes (default: arg-max).
+
+    Parameters
+    ----------
+    **params
+        Hyper-parameters of the subclass (the base class takes none).
+
+    Examples
+    --------
+    A subclass (here :class:`POP`) predicts the training majority; the score is
+    the mean macro-F1 over tasks: task ``t`` is right on 2 of 3 rows of class 1
+    (F1 = 0.8) and misses class 0 (F1 = 0), so macro-F1 = 0.4.
+
+    >>> X = pd.DataFrame({"a": [0.0, 1.0, 2.0]})
+    >>> y = pd.DataFrame({"t": [1, 1, 0]})
+    >>> m = POP().fit(X, y)
+    >>> m.tasks_, {t: int(k) for t, k in m.n_classes_.items()}
+    (['t'], {'t': 2})
+    >>> round(m.score(X, y), 3)
+    0.4
     """
 
     name = "base"
@@ -845,6 +866,7 @@ class MultiTaskEstimator(BaseEstimator):
                                  f"the training classes 0..{self.n_classes_[t] - 1}")
 
     def predict_proba(self, X: pd.DataFrame) -> dict[str, NDArray]:  # pragma: no cover - abstract
+        """Class probabilities ``{task: (n, K)}``; implemented by each subclass."""
         raise NotImplementedError
 
     def _decide(self, task: str, proba: NDArray) -> NDArray:
@@ -978,6 +1000,22 @@ class NeuralMultiTask(MultiTaskEstimator):
         Torch intra-op threads while fitting / predicting (restored afterwards).
     seed : int
         Seeds initialisation, batch order and dropout (global torch RNG restored after).
+
+    Examples
+    --------
+    A two-epoch fit of :class:`H2SEA` on 8 rows: one probability row per input row,
+    summing to 1, and one class code per row and task.
+
+    >>> X = pd.DataFrame({"price": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0],
+    ...                   "zip": pd.Categorical(list("aabbaabb"))})
+    >>> y = pd.DataFrame({"income": [0, 0, 1, 1, 2, 2, 0, 1]})
+    >>> m = H2SEA(max_epochs=2, batch_size=4, units=4, validation_fraction=0.25,
+    ...           seed=0).fit(X, y)
+    >>> p = m.predict_proba(X)["income"]
+    >>> p.shape, bool(np.allclose(p.sum(axis=1), 1.0))
+    ((8, 3), True)
+    >>> bool(m.predict(X)["income"].isin([0, 1, 2]).all())
+    True
     """
 
     name = "neural"
@@ -1236,6 +1274,11 @@ class NeuralMultiTask(MultiTaskEstimator):
 class H2SEA(NeuralMultiTask):
     """H2SEA (Sec 4): FM shared embedding + per-task dense and attention layers.
 
+    Parameters
+    ----------
+    **params
+        The hyper-parameters of :class:`NeuralMultiTask` (same names and defaults).
+
     Examples
     --------
     >>> m = H2SEA()
@@ -1249,6 +1292,11 @@ class H2SEA(NeuralMultiTask):
 class H2SEANA(NeuralMultiTask):
     """H2SEA-NA: H2SEA without the attention layer (ablation, Sec 5.1).
 
+    Parameters
+    ----------
+    **params
+        The hyper-parameters of :class:`NeuralMultiTask` (same names and defaults).
+
     Examples
     --------
     >>> H2SEANA.attention, H2SEANA.interactions
@@ -1261,6 +1309,11 @@ class H2SEANA(NeuralMultiTask):
 
 class ETNA(NeuralMultiTask):
     """ETNA (Kim et al. 2020) with a plain embedding layer: no FM feature interactions.
+
+    Parameters
+    ----------
+    **params
+        The hyper-parameters of :class:`NeuralMultiTask` (same names and defaults).
 
     Examples
     --------

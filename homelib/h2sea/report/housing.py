@@ -33,6 +33,18 @@ SCOPE_LABELS = {
 def scope_label(scope: str) -> str:
     """The readable name of a correlation scope (the key itself when it has none).
 
+    Parameters
+    ----------
+    scope : str
+        A scope key of ``housing_income_correlation.csv``.
+
+    Returns
+    -------
+    str
+        Its entry in :data:`SCOPE_LABELS`, else ``scope``.
+
+    Examples
+    --------
     >>> scope_label("china_exact_2km"), scope_label("city_level_2km:Harbin")
     ('all homes: area price vs exact income', 'city_level_2km:Harbin')
     """
@@ -50,7 +62,38 @@ __all__ = [
 
 def plot_price_income_scatter(X: pd.DataFrame, meta: pd.DataFrame, price: str = "hp_mean",
                               max_points: int = 3000, seed: int = 0):
-    """Fig 3 redrawn: listed price within 2 km vs exact income, by housing type."""
+    """Fig 3 redrawn: listed price within 2 km vs exact income, by housing type.
+
+    Parameters
+    ----------
+    X : DataFrame
+        Features with the ``price`` column.
+    meta : DataFrame
+        Row-aligned with ``X``: ``has_sale_price_2km``, ``exact_income``, ``commercial``.
+    price : str
+        Price column of ``X``.
+    max_points : int
+        At most this many homes are drawn (a seeded sample).
+    seed : int
+        Seed of that sample.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One log-log scatter, one colour per housing type with its n and r in the legend.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> X = pd.DataFrame({"hp_mean": [1e4, 2e4, 3e4, 4e4, 5e4, 6e4, 7e4, 8e4]})
+    >>> meta = pd.DataFrame({"has_sale_price_2km": [True] * 7 + [False],
+    ...                      "exact_income": [3e3, 4e3, 5e3, 7e3, 2e3, 9e3, 4e3, 1e4],
+    ...                      "commercial": [True, True, True, True, False, False, False, False]})
+    >>> fig = plot_price_income_scatter(X, meta)
+    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    ['commercial (n=4, r=0.98)', 'non-commercial (n=3, r=nan)']
+    >>> plt.close(fig)
+    """
     import matplotlib.pyplot as plt
 
     has = meta["has_sale_price_2km"].astype(bool) & meta["exact_income"].notna()
@@ -75,9 +118,31 @@ def plot_price_income_scatter(X: pd.DataFrame, meta: pd.DataFrame, price: str = 
 
 
 def city_table(table: pd.DataFrame, top: int = 25) -> pd.DataFrame:
-    """The ``top`` cities with the most priced and labelled homes, with a plot label
-    (English name where known, else ``city <k>`` by size rank: matplotlib's default font
-    has no Chinese glyphs)."""
+    """The ``top`` cities with the most priced and labelled homes, with a plot label.
+
+    The label is the English name where known, else ``city <k>`` by size rank
+    (matplotlib's default font has no Chinese glyphs).
+
+    Parameters
+    ----------
+    table : DataFrame
+        Rows of :func:`~homelib.h2sea.housing.housing_income_correlations`
+        (``scope``, ``kind``, ``n``, ...).
+    top : int
+        How many cities to keep.
+
+    Returns
+    -------
+    DataFrame
+        The ``kind == "city"`` rows by decreasing ``n``, with ``label`` as second column.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"scope": ["city_level_2km:Harbin", "city_level_2km:南京市x", "china"],
+    ...                   "kind": ["city", "city", "all"], "n": [20, 30, 50]})
+    >>> city_table(t)[["label", "n"]].values.tolist()
+    [['city 1', 30], ['Harbin', 20]]
+    """
     c = table[table["kind"] == "city"].sort_values("n", ascending=False).head(top).copy()
     names = [s.split(":", 1)[1] for s in c["scope"]]
     c.insert(1, "label", [n if n.isascii() else f"city {i + 1}" for i, n in enumerate(names)])
@@ -85,7 +150,32 @@ def city_table(table: pd.DataFrame, top: int = 25) -> pd.DataFrame:
 
 
 def plot_city_correlations(table: pd.DataFrame, top: int = 25):
-    """Per-city r with 95 % intervals (cities with the most pairs), paper values as crosses."""
+    """Per-city r with 95 % intervals (cities with the most pairs), paper values as crosses.
+
+    Parameters
+    ----------
+    table : DataFrame
+        As :func:`city_table` takes it, with ``pearson_r``, ``ci_low``, ``ci_high``
+        and ``published``.
+    top : int
+        How many cities to draw.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One row per city, sorted by r.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> t = pd.DataFrame({"scope": ["city_level_2km:Harbin", "city_level_2km:Nanjing"],
+    ...                   "kind": "city", "n": [20, 30], "pearson_r": [0.4, 0.1],
+    ...                   "ci_low": [0.3, 0.0], "ci_high": [0.5, 0.2], "published": [0.37, 0.05]})
+    >>> fig = plot_city_correlations(t)
+    >>> [x.get_text() for x in fig.axes[0].get_yticklabels()]
+    ['Nanjing', 'Harbin']
+    >>> plt.close(fig)
+    """
     import matplotlib.pyplot as plt
 
     c = city_table(table, top).sort_values("pearson_r")
@@ -106,16 +196,33 @@ def plot_city_correlations(table: pd.DataFrame, top: int = 25):
 
 
 def plot_sweep(sweep: pd.DataFrame, published: Mapping[str, float] | None = None):
-    """r (with 95 % intervals) per scope against ``commercial_price_link``.
+    """Pearson r (with 95 % intervals) per scope against ``commercial_price_link``.
 
     Scopes are drawn side by side around each link value and named by
     :data:`SCOPE_LABELS` in a legend below the axes.
 
+    Parameters
+    ----------
+    sweep : DataFrame
+        From :func:`~homelib.h2sea.housing.price_link_sweep`
+        (``commercial_price_link``, ``scope``, ``pearson_r``, ``ci_low``, ``ci_high``).
+    published : mapping of str to float, optional
+        Paper values per scope, drawn as dotted lines.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes with one error-bar series per scope.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
     >>> sw = pd.DataFrame({"commercial_price_link": [0.0, 1.0], "scope": "china_exact_2km",
     ...                    "pearson_r": [0.3, 0.4], "ci_low": [0.2, 0.3], "ci_high": [0.4, 0.5]})
     >>> fig = plot_sweep(sw, {"china_exact_2km": 0.34})
     >>> fig.axes[0].get_legend().get_texts()[0].get_text()
     'all homes: area price vs exact income'
+    >>> plt.close(fig)
     """
     import matplotlib.pyplot as plt
 
