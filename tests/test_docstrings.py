@@ -32,7 +32,6 @@ PENDING = {
     "homelib.h2sea.report.models",
     "homelib.h2sea.report.survey",
     "homelib.home.chain",
-    "homelib.home.cli",
     "homelib.home.disclosure",
     "homelib.home.exposure",
     "homelib.home.profile",

@@ -33,7 +33,19 @@ __all__ = ["build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The command line of ``python -m homelib exposure``."""
+    """The command line of ``python -m homelib exposure``.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        ``--profile`` (required), ``--world``, ``--scale``, ``--seed``, ``--output``.
+
+    Examples
+    --------
+    >>> a = build_parser().parse_args(["--profile", "me.yml", "--world", "ci"])
+    >>> a.profile, a.world, a.scale, a.seed, a.output
+    ('me.yml', 'ci', None, 0, None)
+    """
     p = argparse.ArgumentParser(
         prog="python -m homelib exposure",
         description="Check privately how exposed your hidden current city is, given what your "
@@ -57,6 +69,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     ----------
     argv : sequence of str, optional
         Arguments after ``exposure`` (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 when the check ran, 2 for a malformed profile or bad arguments (the reason is
+        printed on standard error, naming the field).
+
+    Examples
+    --------
+    >>> main(["--profile", "no/such/profile.yml"])  # prints "error: ..." on stderr
+    2
+    >>> main(["--profile", "me.yml", "--world", "no_such_world"])  # argparse refuses it
+    2
     """
     parser = build_parser()
     try:
