@@ -36,7 +36,6 @@ PENDING = {
     "homelib.home.exposure",
     "homelib.home.profile",
     "homelib.home.simulated",
-    "homelib.home.simulated_profile",
 }
 
 MODULES = sorted(m.name for m in pkgutil.walk_packages(homelib.__path__, "homelib.")

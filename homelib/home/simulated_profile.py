@@ -50,11 +50,34 @@ def preset_world(preset: str = "full", seed: int = 0, *, scale: float | None = N
                  ) -> tuple[Any, Any, dict[str, Any]]:
     """The social world and its PFLI evaluation of a preset (cached, shared with chapter 09).
 
+    Parameters
+    ----------
+    preset : {"ci", "full"}
+        Which of :data:`PRESETS`.
+    seed : int
+        Seed of the world and the evaluation.
+    scale : float, optional
+        Override the preset's world size (share of the paper's users, in (0, 1]).
+
     Returns
     -------
     (SocialWorld, PFLIEvaluation, dict)
         The world, the evaluation and the preset's parameters (``scale`` overridden
         when given).
+
+    Examples
+    --------
+    Building even the ``ci`` world takes tens of seconds, so the examples show the checks
+    made before anything is built (the chapters and tests build it):
+
+    >>> preset_world("small")
+    Traceback (most recent call last):
+    ...
+    ValueError: preset = 'small' must be one of ['ci', 'full']
+    >>> preset_world("ci", scale=2.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: scale = 2.0 must be a number in (0, 1]
     """
     if preset not in PRESETS:
         raise ValueError(f"preset = {preset!r} must be one of {sorted(PRESETS)}")
@@ -78,11 +101,30 @@ def profile_estimator(preset: str = "full", seed: int = 0, *, scale: float | Non
     exposure model is fitted on the LA users' group EPs as in chapter 09 and
     cached too. Nothing about a profile enters this function or its cache.
 
+    Parameters
+    ----------
+    preset : {"ci", "full"}
+        Which of :data:`PRESETS`.
+    seed : int
+        Seed of the world, the evaluation and the forest.
+    scale : float, optional
+        Override the preset's world size.
+
     Returns
     -------
     (ExposureEstimator, dict)
         The estimator and what it was fitted on (preset, scale, seed, users,
         places, LA users, K grid).
+
+    Examples
+    --------
+    The estimator is cached in ``data/cache`` (minutes for ``full`` the first time);
+    :func:`homelib.exposure.simulated.example_estimator` builds a small one in a second.
+
+    >>> profile_estimator("ci", scale=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: scale = 0 must be a number in (0, 1]
     """
     world, evaluation, p = preset_world(preset, seed, scale=scale)
 
