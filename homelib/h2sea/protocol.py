@@ -205,8 +205,11 @@ def stratified_split(y: pd.DataFrame, seed: int, fractions: Sequence[float] = (0
 
 
 def _stratify_or_none(strata: NDArray, n_cut: int) -> NDArray | None:
-    """The strata, or None when scikit-learn cannot stratify them (a stratum of one row,
-    or more strata than rows in the cut); only tiny data sets meet the fallback."""
+    """The strata, or None when scikit-learn cannot stratify them.
+
+    That is a stratum of one row, or more strata than rows in the cut; only tiny data sets
+    meet the fallback.
+    """
     counts = np.bincount(strata)
     counts = counts[counts > 0]
     if counts.min() < 2 or len(counts) > n_cut or len(counts) > len(strata) - n_cut:
@@ -316,6 +319,19 @@ def evaluate_model(model: Any, X: pd.DataFrame, y: pd.DataFrame) -> pd.DataFrame
     -------
     DataFrame
         One row per task: ``task, n, f1, auc, gmean, accuracy, auc_ovo, gmean_macro``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> lv = np.arange(120) % 3  # a price that reveals the level, with noise
+    >>> X = pd.DataFrame({"price": lv + rng.normal(0, 0.3, 120)})
+    >>> y = pd.DataFrame({"education": pd.array(lv, dtype="Int64")})
+    >>> parts = stratified_split(y, seed=0)
+    >>> from homelib.h2sea.models import make_model
+    >>> pop = make_model("POP").fit(X.iloc[parts["train"]], y.iloc[parts["train"]])
+    >>> r = evaluate_model(pop, X.iloc[parts["test"]], y.iloc[parts["test"]])
+    >>> int(r.n[0]), round(float(r.accuracy[0]), 3), float(r.gmean[0])  # one class for everyone
+    (12, 0.333, 0.0)
     """
     proba = model.predict_proba(X)
     pred = model.decide(proba) if hasattr(model, "decide") else {t: p.argmax(1) for t, p in proba.items()}
@@ -441,6 +457,19 @@ def fit_and_score(method: str, params: Mapping[str, Any], X: pd.DataFrame, y: pd
         ``test_proba`` (``{task: (n, K)}``), ``history`` (per-epoch frame or
         None), ``best_epoch`` and ``trained_prior`` (neural models, else None),
         ``seconds`` and ``cpu_seconds`` of the fit.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> lv = np.arange(120) % 3  # a price that reveals the level, with noise
+    >>> X = pd.DataFrame({"price": lv + rng.normal(0, 0.3, 120)})
+    >>> y = pd.DataFrame({"education": pd.array(lv, dtype="Int64")})
+    >>> parts = stratified_split(y, seed=0)
+    >>> r = fit_and_score("LR", {"C": 1.0}, X, y, parts, seed=0)
+    >>> sorted(k for k in r if not k.endswith(("_proba", "_pred")))[:4]
+    ['best_epoch', 'cpu_seconds', 'history', 'seconds']
+    >>> round(float(r["val"].f1[0]), 3), list(r["test"].columns[:3])
+    (0.958, ['task', 'n', 'f1'])
     """
     model = make_model(method, **_model_params(method, params, seed))
     tr, va, te = parts["train"], parts["val"], parts["test"]
@@ -492,6 +521,18 @@ def run_jobs(jobs: Sequence[Mapping[str, Any]], X: pd.DataFrame, y: pd.DataFrame
     -------
     list of dict
         The results, in the order of ``jobs``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> lv = np.arange(120) % 3  # a price that reveals the level, with noise
+    >>> X = pd.DataFrame({"price": lv + rng.normal(0, 0.3, 120)})
+    >>> y = pd.DataFrame({"education": pd.array(lv, dtype="Int64")})
+    >>> parts = stratified_split(y, seed=0)
+    >>> jobs = [{"method": "POP", "params": {}, "parts": parts, "seed": 0}] * 2  # run once
+    >>> out = run_jobs(jobs, X, y)
+    >>> len(out), out[0] is out[1] or out[0]["test"].equals(out[1]["test"])
+    (2, True)
     """
     if n_jobs < 1:
         raise ValueError(f"n_jobs must be >= 1; got {n_jobs}")
@@ -588,6 +629,21 @@ def select_on_validation(method: str, results: Sequence[Mapping[str, Any]],
     DataFrame
         Per task: ``task, method``, the test metrics, ``val_f1`` (the score the
         setting was chosen by), ``params`` and ``best_epoch``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> lv = np.arange(120) % 3  # a price that reveals the level, with noise
+    >>> X = pd.DataFrame({"price": lv + rng.normal(0, 0.3, 120)})
+    >>> y = pd.DataFrame({"education": pd.array(lv, dtype="Int64")})
+    >>> parts = stratified_split(y, seed=0)
+    >>> settings = [{"C": 0.001}, {"C": 1.0}]
+    >>> results = [fit_and_score("LR", s, X, y, parts, seed=0) for s in settings]
+    >>> t = select_on_validation("LR", results, settings, ["education"])
+    >>> [round(float(r["val"].f1[0]), 3) for r in results]  # validation macro-F1 per setting
+    [1.0, 0.958]
+    >>> t.params[0], float(t.val_f1[0])  # the better one on validation; t holds its test metrics
+    ("{'C': 0.001}", 1.0)
     """
     rows = []
     for t in tasks:
@@ -629,6 +685,17 @@ def tune_and_test(method: str, X: pd.DataFrame, y: pd.DataFrame, parts: Mapping[
     -------
     DataFrame
         :func:`select_on_validation` output.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> lv = np.arange(120) % 3  # a price that reveals the level, with noise
+    >>> X = pd.DataFrame({"price": lv + rng.normal(0, 0.3, 120)})
+    >>> y = pd.DataFrame({"education": pd.array(lv, dtype="Int64")})
+    >>> parts = stratified_split(y, seed=0)
+    >>> t = tune_and_test("LR", X, y, parts, grid={"C": [0.1, 1.0]})
+    >>> t.method[0], t.params[0], round(float(t.f1[0]), 3)  # chosen on validation, scored on test
+    ('LR', "{'C': 0.1}", 0.915)
     """
     if method not in METHODS:
         raise KeyError(f"unknown method {method!r}; known: {list(METHODS)}")
@@ -672,6 +739,17 @@ def run_protocol(X: pd.DataFrame, y: pd.DataFrame, methods: Sequence[str] = METH
     DataFrame
         Per-repeat metrics: ``repeat, task, method, n, f1, auc, gmean, accuracy,
         auc_ovo, gmean_macro, val_f1, params, best_epoch, fit_seconds``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> lv = np.arange(120) % 3  # a price that reveals the level, with noise
+    >>> X = pd.DataFrame({"price": lv + rng.normal(0, 0.3, 120)})
+    >>> y = pd.DataFrame({"education": pd.array(lv, dtype="Int64")})
+    >>> parts = stratified_split(y, seed=0)
+    >>> per = run_protocol(X, y, methods=["POP", "LR"], grids={"LR": {"C": [1.0]}}, repeats=2)
+    >>> per.groupby("method", sort=False).f1.mean().round(3).to_dict()
+    {'POP': 0.167, 'LR': 0.915}
     """
     jobs, plan = protocol_jobs(y, methods, grids, repeats, seed, base_params)
     results = run_jobs(jobs, X, y, n_jobs=n_jobs, cache=cache, desc="Table 3 fits")
@@ -706,6 +784,19 @@ def table3_repeats(X: pd.DataFrame, y: pd.DataFrame, *, grid_profile: str = "ful
     -------
     DataFrame
         :func:`run_protocol` output.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> os.environ["HOMELIB_ROOT"] = tempfile.mkdtemp()  # a scratch cache for this example
+    >>> rng = np.random.default_rng(0)
+    >>> lv = np.arange(120) % 3  # a price that reveals the level, with noise
+    >>> X = pd.DataFrame({"price": lv + rng.normal(0, 0.3, 120)})
+    >>> y = pd.DataFrame({"education": pd.array(lv, dtype="Int64")})
+    >>> per = table3_repeats(X, y, grid_profile="ci", repeats=1, methods=["POP"], n_jobs=1)
+    >>> per[["repeat", "method", "task"]].values.tolist()
+    [[0, 'POP', 'education']]
+    >>> del os.environ["HOMELIB_ROOT"]
     """
     base = {m: {"max_epochs": max_epochs} for m in NEURAL}
     return run_protocol(X, y, methods, default_grids(grid_profile), repeats, seed, base,
@@ -713,8 +804,9 @@ def table3_repeats(X: pd.DataFrame, y: pd.DataFrame, *, grid_profile: str = "ful
 
 
 def summarise_performance(per_repeat: pd.DataFrame) -> pd.DataFrame:
-    """Mean and standard deviation over repeats: the ``h2sea_performance.csv`` contract
-    (plus the alternative metrics ``auc_ovo, gmean_macro``).
+    """Mean and standard deviation over repeats: the ``h2sea_performance.csv`` contract.
+
+    Plus the alternative metrics ``auc_ovo, gmean_macro``.
 
     Parameters
     ----------
@@ -725,6 +817,15 @@ def summarise_performance(per_repeat: pd.DataFrame) -> pd.DataFrame:
     -------
     DataFrame
         ``PERFORMANCE_COLUMNS`` + ``auc_ovo, gmean_macro``.
+
+    Examples
+    --------
+    >>> per = pd.DataFrame({"repeat": [0, 1], "task": "education", "method": "LR", "n": 12,
+    ...                     "f1": [0.5, 0.7], "auc": 0.8, "gmean": 0.6, "accuracy": 0.7,
+    ...                     "auc_ovo": 0.8, "gmean_macro": 0.6})
+    >>> s = summarise_performance(per)
+    >>> float(s.f1[0]), round(float(s.f1_std[0]), 3), int(s.repeats[0])
+    (0.6, 0.141, 2)
     """
     g = per_repeat.groupby(["task", "method"], sort=False)
     mean = g[[*METRICS, "auc_ovo", "gmean_macro"]].mean()
@@ -753,6 +854,15 @@ def paired_tests(per_repeat: pd.DataFrame, reference: str = "H2SEA",
     -------
     DataFrame
         ``task, baseline, metric, repeats, mean_diff, t_pvalue, wilcoxon_pvalue``.
+
+    Examples
+    --------
+    >>> per = pd.DataFrame({"repeat": [0, 1, 2] * 2, "task": "education",
+    ...                     "method": ["H2SEA"] * 3 + ["LR"] * 3,
+    ...                     "f1": [0.52, 0.55, 0.50, 0.48, 0.50, 0.47], "auc": 0.7, "gmean": 0.5})
+    >>> t = paired_tests(per, metrics=["f1"])
+    >>> t.baseline[0], round(float(t.mean_diff[0]), 3), int(t.repeats[0])
+    ('LR', 0.04, 3)
     """
     rows = []
     ref = per_repeat[per_repeat["method"] == reference]
