@@ -27,7 +27,6 @@ import homelib
 PENDING = {
     "homelib.claims.adapters",
     "homelib.claims.simulated",
-    "homelib.h2sea.analyses",
     "homelib.h2sea.report.models",
     "homelib.h2sea.report.survey",
     "homelib.home.chain",

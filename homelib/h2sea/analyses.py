@@ -179,6 +179,16 @@ def feature_family_importance(X: pd.DataFrame, y: pd.DataFrame, families: Mappin
     DataFrame
         ``task, feature, f1, auc, gmean, accuracy, score`` (``score`` =
         :func:`family_score`), test metrics averaged over repeats.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> lv = np.arange(120) % 3  # a price that reveals the level, and a column of noise
+    >>> X = pd.DataFrame({"price": lv + rng.normal(0, 0.3, 120), "noise": rng.normal(0, 1, 120)})
+    >>> y = pd.DataFrame({"education": pd.array(lv, dtype="Int64")})
+    >>> fi = feature_family_importance(X, y, {"Price": ["price"], "Noise": ["noise"]}, method="LR", repeats=1)
+    >>> [(f, round(float(v), 3)) for f, v in zip(fi.feature, fi.f1)]
+    [('Price', 0.915), ('Noise', 0.311)]
     """
     jobs, keys = family_jobs(X, y, families, method, params, repeats, seed)
     results = run_jobs(jobs, X, y, n_jobs=n_jobs, cache=cache, desc="Table 4 fits")
@@ -190,8 +200,9 @@ def feature_family_importance(X: pd.DataFrame, y: pd.DataFrame, families: Mappin
 
 
 def top_features(importance: pd.DataFrame, k: int = 5) -> pd.DataFrame:
-    """Rank families per task by ``score`` (highest first) and keep the top ``k``:
-    the ``h2sea_feature_importance.csv`` contract.
+    """Rank families per task by ``score`` (highest first) and keep the top ``k``.
+
+    The ``h2sea_feature_importance.csv`` contract.
 
     Parameters
     ----------
@@ -249,6 +260,17 @@ def city_village(X: pd.DataFrame, y: pd.DataFrame, is_city: pd.Series, grid=None
         ``(table, per_repeat)``: ``table`` has the ``h2sea_city_village.csv``
         columns ``dataset, task, f1, change_ratio_pct`` (F1 relative to
         "city+village" x 100, as the paper's Table 5) plus ``n`` and ``f1_std``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> lv = np.arange(120) % 3  # a price that reveals the level, and a column of noise
+    >>> X = pd.DataFrame({"price": lv + rng.normal(0, 0.3, 120), "noise": rng.normal(0, 1, 120)})
+    >>> y = pd.DataFrame({"education": pd.array(lv, dtype="Int64")})
+    >>> is_city = pd.Series(np.arange(120) % 2 == 0)
+    >>> table, per = city_village(X, y, is_city, grid={"C": [1.0]}, method="LR", repeats=1)
+    >>> table.dataset.tolist(), float(table.change_ratio_pct[0])
+    (['city+village', 'city-only', 'village-only'], 100.0)
     """
     if not is_city.index.equals(X.index):
         raise ValueError("is_city must be indexed like X")
@@ -273,8 +295,9 @@ def settings_jobs(y: pd.DataFrame, settings: Sequence[Mapping[str, Any]], labels
                   base_params: Mapping[str, Any] | None = None, repeats: int = 2, seed: int = 0,
                   method: str = "H2SEA", X: pd.DataFrame | None = None
                   ) -> tuple[list[dict[str, Any]], list[tuple[str, int]]]:
-    """One fit per (repeat, setting), without tuning: the jobs of :func:`sensitivity`
-    and :func:`readings`.
+    """One fit per (repeat, setting), without tuning.
+
+    The jobs of :func:`sensitivity` and :func:`readings`.
 
     Parameters
     ----------
@@ -330,6 +353,17 @@ def sensitivity(X: pd.DataFrame, y: pd.DataFrame, settings: Sequence[Mapping[str
     -------
     DataFrame
         ``setting, repeat, task, n, f1, auc, gmean, accuracy, ...``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> lv = np.arange(120) % 3  # a price that reveals the level, and a column of noise
+    >>> X = pd.DataFrame({"price": lv + rng.normal(0, 0.3, 120), "noise": rng.normal(0, 1, 120)})
+    >>> y = pd.DataFrame({"education": pd.array(lv, dtype="Int64")})
+    >>> s = sensitivity(X, y, [{"C": 0.01}, {"C": 1.0}], labels=["C=0.01", "C=1"], method="LR",
+    ...                 repeats=1)
+    >>> s.setting.tolist(), s.repeat.tolist()
+    (['C=0.01', 'C=1'], [0, 0])
     """
     labels = list(labels) if labels is not None else [repr(dict(s)) for s in settings]
     jobs, keys = settings_jobs(y, settings, labels, base_params, repeats, seed, method)
@@ -374,6 +408,16 @@ def readings(X: pd.DataFrame, y: pd.DataFrame, settings: Mapping[str, Mapping[st
     DataFrame
         ``method, reading, repeat, task, n, f1, auc, gmean, accuracy, ...,
         best_epoch, epochs`` on the validation rows.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> lv = np.arange(120) % 3  # a price that reveals the level, and a column of noise
+    >>> X = pd.DataFrame({"price": lv + rng.normal(0, 0.3, 120), "noise": rng.normal(0, 1, 120)})
+    >>> y = pd.DataFrame({"education": pd.array(lv, dtype="Int64")})
+    >>> r = readings(X, y, repeats=1, base_params={"max_epochs": 2})  # H2SEA, 2 epochs
+    >>> r.reading.iloc[0], sorted(r.method.unique()), int(r.repeat.max())
+    ('book', ['H2SEA'], 0)
     """
     settings = dict(READINGS if settings is None else settings)
     decisions = dict(DECISION_READINGS if decision_rules is None else decision_rules)
@@ -416,8 +460,10 @@ def _reading_row(val: pd.DataFrame, method: str, reading: str, repeat: int,
 
 
 def summarise_readings(per: pd.DataFrame) -> pd.DataFrame:
-    """Per method and reading: mean validation F1 and G-Mean over tasks and repeats, the
-    smallest G-Mean of any task in any repeat, and the repeats with a zero G-Mean.
+    """Per method and reading: mean validation F1 and G-Mean, and the worst G-Mean.
+
+    Means over tasks and repeats, the smallest G-Mean of any task in any repeat, and the
+    repeats with a zero G-Mean.
 
     Parameters
     ----------
@@ -468,6 +514,16 @@ def training_histories(X: pd.DataFrame, y: pd.DataFrame, methods: Sequence[str] 
     -------
     dict
         Method -> history frame (``epoch, train_loss, val_loss, val_f1, ...``).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> lv = np.arange(120) % 3  # a price that reveals the level, and a column of noise
+    >>> X = pd.DataFrame({"price": lv + rng.normal(0, 0.3, 120), "noise": rng.normal(0, 1, 120)})
+    >>> y = pd.DataFrame({"education": pd.array(lv, dtype="Int64")})
+    >>> h = training_histories(X, y, methods=["H2SEA"], params={"max_epochs": 2})
+    >>> list(h), h["H2SEA"].epoch.tolist(), "val_f1" in h["H2SEA"]
+    (['H2SEA'], [1, 2], True)
     """
     parts = stratified_split(y, seed=seed)
     jobs = [{"method": m, "params": dict(params or {}), "parts": parts, "seed": seed} for m in methods]
@@ -476,8 +532,9 @@ def training_histories(X: pd.DataFrame, y: pd.DataFrame, methods: Sequence[str] 
 
 
 def lambda_settings(tasks: Sequence[str], focus: str, weights: Sequence[float]) -> tuple[list, list]:
-    """Task-weight settings (Eq 11) giving ``focus`` the weight ``w`` and the other tasks
-    ``(1 - w) / (N - 1)`` each.
+    """Task-weight settings (H2SEA Eq 11) giving ``focus`` the weight ``w``.
+
+    The other tasks get ``(1 - w) / (N - 1)`` each.
 
     Parameters
     ----------
@@ -509,8 +566,9 @@ def lambda_settings(tasks: Sequence[str], focus: str, weights: Sequence[float]) 
 
 
 def housing_coverage(meta: pd.DataFrame) -> pd.DataFrame:
-    """Share of people with a sale listing within 2 km, per Table 5 subset (Sec 5.4:
-    57 % city-only, 17 % village-only in the paper).
+    """Share of people with a sale listing within 2 km, per Table 5 subset.
+
+    H2SEA Sec 5.4: 57 % city-only, 17 % village-only in the paper.
 
     Parameters
     ----------
@@ -521,6 +579,13 @@ def housing_coverage(meta: pd.DataFrame) -> pd.DataFrame:
     -------
     DataFrame
         ``dataset, n, coverage_pct, paper_pct``.
+
+    Examples
+    --------
+    >>> meta = pd.DataFrame({"is_city": [True, True, False, False],
+    ...                      "has_sale_price_2km": [True, False, False, False]})
+    >>> housing_coverage(meta)[["dataset", "n", "coverage_pct", "paper_pct"]].values.tolist()
+    [['city+village', 4, 25.0, nan], ['city-only', 2, 50.0, 57.0], ['village-only', 2, 0.0, 17.0]]
     """
     is_city = meta["is_city"].astype(bool)
     has = meta["has_sale_price_2km"].astype(bool)
@@ -536,8 +601,9 @@ def subset_feature_ranks(X: pd.DataFrame, y: pd.DataFrame, is_city: pd.Series,
                          families: Mapping[str, Sequence[str]], method: str = "H2SEA",
                          params: Mapping[str, Any] | None = None, repeats: int = 1,
                          seed: int = 0, *, n_jobs: int = 1, cache: bool = False) -> pd.DataFrame:
-    """Single-family importance and rank per Table 5 subset (Sec 5.4's re-calculated
-    feature importance).
+    """Single-family importance and rank per Table 5 subset.
+
+    Sec 5.4's re-calculated feature importance.
 
     Parameters
     ----------
@@ -554,6 +620,17 @@ def subset_feature_ranks(X: pd.DataFrame, y: pd.DataFrame, is_city: pd.Series,
     -------
     DataFrame
         ``dataset, task, feature, f1, auc, gmean, accuracy, score, rank``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> lv = np.arange(120) % 3  # a price that reveals the level, and a column of noise
+    >>> X = pd.DataFrame({"price": lv + rng.normal(0, 0.3, 120), "noise": rng.normal(0, 1, 120)})
+    >>> y = pd.DataFrame({"education": pd.array(lv, dtype="Int64")})
+    >>> is_city = pd.Series(np.arange(120) % 2 == 0)
+    >>> r = subset_feature_ranks(X, y, is_city, {"Price": ["price"], "Noise": ["noise"]}, method="LR")
+    >>> r[r.feature == "Price"][["dataset", "rank"]].values.tolist()
+    [['city+village', 1], ['city-only', 1], ['village-only', 1]]
     """
     masks = {"city+village": np.ones(len(X), bool), "city-only": is_city.to_numpy(bool),
              "village-only": ~is_city.to_numpy(bool)}
