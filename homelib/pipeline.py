@@ -923,10 +923,6 @@ def _stale_reason(name: str, fp: str, manifest: Mapping[str, Any], force: bool) 
     return None
 
 
-def _progress(total: int) -> tqdm:
-    return progress.bar(total=total, unit="notebook")
-
-
 def run(
     profile: str = "ci",
     only: Iterable[str] | None = None,
@@ -994,7 +990,7 @@ def run(
         with store.lock(), _interruptible():
             store.recover(log)
             manifest = store.read_manifest()
-            bar = _progress(len(plan))
+            bar = progress.bar(total=len(plan), unit="notebook")
             say = tqdm.write if not bar.disable else log
             try:
                 for i, (name, params) in enumerate(plan, start=1):

@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -82,36 +82,12 @@ __all__ = [
     "table3_repeats",
     "summarise_performance",
     "paired_tests",
-    "progress",
 ]
 
 TASKS = ("personal_income", "family_income", "education", "occupation")
 METRICS = ("f1", "auc", "gmean", "accuracy")
 PERFORMANCE_COLUMNS = ["task", "method", "f1", "auc", "gmean", "accuracy", "f1_std", "auc_std",
                        "gmean_std", "accuracy_std", "repeats"]
-
-
-# --------------------------------------------------------------------------- progress
-def progress(iterable: Iterable, total: int | None = None, desc: str = "") -> Iterable:
-    """A tqdm progress bar, quiet when stderr is not a terminal or under CI.
-
-    Parameters
-    ----------
-    iterable : iterable
-    total : int, optional
-    desc : str
-
-    Returns
-    -------
-    iterable
-        The same items.
-
-    Examples
-    --------
-    >>> list(progress(range(3), 3, "demo"))
-    [0, 1, 2]
-    """
-    return bar(iterable, total=total, desc=desc, unit="fit")
 
 
 # --------------------------------------------------------------------------- splits
@@ -553,9 +529,10 @@ def run_jobs(jobs: Sequence[Mapping[str, Any]], X: pd.DataFrame, y: pd.DataFrame
     calls = [delayed(fit_and_score)(m, p, Xj, yj, parts, sd, cache=cache, fingerprint=fp)
              for m, p, Xj, yj, parts, sd, fp in (unique[k] for k in keys)]
     if n_jobs == 1 or len(calls) <= 1:
-        done = [f(*a, **kw) for f, a, kw in progress(calls, len(calls), desc)]
+        done = [f(*a, **kw) for f, a, kw in bar(calls, total=len(calls), desc=desc, unit="fit")]
     else:
-        done = list(progress(Parallel(n_jobs=n_jobs, return_as="generator")(calls), len(calls), desc))
+        done = list(bar(Parallel(n_jobs=n_jobs, return_as="generator")(calls), total=len(calls),
+                        desc=desc, unit="fit"))
     by_key = dict(zip(keys, done, strict=True))
     return [by_key[k] for k in order]
 
