@@ -182,10 +182,8 @@ def feature_family_importance(X: pd.DataFrame, y: pd.DataFrame, families: Mappin
 
     Examples
     --------
-    >>> rng = np.random.default_rng(0)
-    >>> lv = np.arange(120) % 3  # a price that reveals the level, and a column of noise
-    >>> X = pd.DataFrame({"price": lv + rng.normal(0, 0.3, 120), "noise": rng.normal(0, 1, 120)})
-    >>> y = pd.DataFrame({"education": pd.array(lv, dtype="Int64")})
+    >>> from homelib.h2sea.protocol import _example_data
+    >>> X, y = _example_data(noise_column=True)  # a price that reveals the level, and noise
     >>> fi = feature_family_importance(X, y, {"Price": ["price"], "Noise": ["noise"]}, method="LR", repeats=1)
     >>> [(f, round(float(v), 3)) for f, v in zip(fi.feature, fi.f1)]
     [('Price', 0.915), ('Noise', 0.311)]
@@ -263,10 +261,8 @@ def city_village(X: pd.DataFrame, y: pd.DataFrame, is_city: pd.Series, grid=None
 
     Examples
     --------
-    >>> rng = np.random.default_rng(0)
-    >>> lv = np.arange(120) % 3  # a price that reveals the level, and a column of noise
-    >>> X = pd.DataFrame({"price": lv + rng.normal(0, 0.3, 120), "noise": rng.normal(0, 1, 120)})
-    >>> y = pd.DataFrame({"education": pd.array(lv, dtype="Int64")})
+    >>> from homelib.h2sea.protocol import _example_data
+    >>> X, y = _example_data(noise_column=True)  # a price that reveals the level, and noise
     >>> is_city = pd.Series(np.arange(120) % 2 == 0)
     >>> table, per = city_village(X, y, is_city, grid={"C": [1.0]}, method="LR", repeats=1)
     >>> table.dataset.tolist(), float(table.change_ratio_pct[0])
@@ -356,10 +352,8 @@ def sensitivity(X: pd.DataFrame, y: pd.DataFrame, settings: Sequence[Mapping[str
 
     Examples
     --------
-    >>> rng = np.random.default_rng(0)
-    >>> lv = np.arange(120) % 3  # a price that reveals the level, and a column of noise
-    >>> X = pd.DataFrame({"price": lv + rng.normal(0, 0.3, 120), "noise": rng.normal(0, 1, 120)})
-    >>> y = pd.DataFrame({"education": pd.array(lv, dtype="Int64")})
+    >>> from homelib.h2sea.protocol import _example_data
+    >>> X, y = _example_data(noise_column=True)  # a price that reveals the level, and noise
     >>> s = sensitivity(X, y, [{"C": 0.01}, {"C": 1.0}], labels=["C=0.01", "C=1"], method="LR",
     ...                 repeats=1)
     >>> s.setting.tolist(), s.repeat.tolist()
@@ -411,10 +405,8 @@ def readings(X: pd.DataFrame, y: pd.DataFrame, settings: Mapping[str, Mapping[st
 
     Examples
     --------
-    >>> rng = np.random.default_rng(0)
-    >>> lv = np.arange(120) % 3  # a price that reveals the level, and a column of noise
-    >>> X = pd.DataFrame({"price": lv + rng.normal(0, 0.3, 120), "noise": rng.normal(0, 1, 120)})
-    >>> y = pd.DataFrame({"education": pd.array(lv, dtype="Int64")})
+    >>> from homelib.h2sea.protocol import _example_data
+    >>> X, y = _example_data(noise_column=True)  # a price that reveals the level, and noise
     >>> r = readings(X, y, repeats=1, base_params={"max_epochs": 2})  # H2SEA, 2 epochs
     >>> r.reading.iloc[0], sorted(r.method.unique()), int(r.repeat.max())
     ('book', ['H2SEA'], 0)
@@ -517,10 +509,8 @@ def training_histories(X: pd.DataFrame, y: pd.DataFrame, methods: Sequence[str] 
 
     Examples
     --------
-    >>> rng = np.random.default_rng(0)
-    >>> lv = np.arange(120) % 3  # a price that reveals the level, and a column of noise
-    >>> X = pd.DataFrame({"price": lv + rng.normal(0, 0.3, 120), "noise": rng.normal(0, 1, 120)})
-    >>> y = pd.DataFrame({"education": pd.array(lv, dtype="Int64")})
+    >>> from homelib.h2sea.protocol import _example_data
+    >>> X, y = _example_data(noise_column=True)  # a price that reveals the level, and noise
     >>> h = training_histories(X, y, methods=["H2SEA"], params={"max_epochs": 2})
     >>> list(h), h["H2SEA"].epoch.tolist(), "val_f1" in h["H2SEA"]
     (['H2SEA'], [1, 2], True)
@@ -623,10 +613,8 @@ def subset_feature_ranks(X: pd.DataFrame, y: pd.DataFrame, is_city: pd.Series,
 
     Examples
     --------
-    >>> rng = np.random.default_rng(0)
-    >>> lv = np.arange(120) % 3  # a price that reveals the level, and a column of noise
-    >>> X = pd.DataFrame({"price": lv + rng.normal(0, 0.3, 120), "noise": rng.normal(0, 1, 120)})
-    >>> y = pd.DataFrame({"education": pd.array(lv, dtype="Int64")})
+    >>> from homelib.h2sea.protocol import _example_data
+    >>> X, y = _example_data(noise_column=True)  # a price that reveals the level, and noise
     >>> is_city = pd.Series(np.arange(120) % 2 == 0)
     >>> r = subset_feature_ranks(X, y, is_city, {"Price": ["price"], "Noise": ["noise"]}, method="LR")
     >>> r[r.feature == "Price"][["dataset", "rank"]].values.tolist()

@@ -90,6 +90,21 @@ PERFORMANCE_COLUMNS = ["task", "method", "f1", "auc", "gmean", "accuracy", "f1_s
                        "gmean_std", "accuracy_std", "repeats"]
 
 
+def _example_data(n: int = 120, *, noise_column: bool = False,
+                  seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A small data set for the examples of this module and of :mod:`homelib.h2sea.analyses`.
+
+    Levels ``0, 1, 2`` in turn; ``price`` is the level plus normal noise (sd 0.3), so it
+    reveals the level; ``noise`` (with ``noise_column``) is unrelated to it.
+    """
+    rng = np.random.default_rng(seed)
+    lv = np.arange(n) % 3
+    X = pd.DataFrame({"price": lv + rng.normal(0, 0.3, n)})
+    if noise_column:
+        X["noise"] = rng.normal(0, 1, n)
+    return X, pd.DataFrame({"education": pd.array(lv, dtype="Int64")})
+
+
 # --------------------------------------------------------------------------- splits
 def joint_strata(y: pd.DataFrame, min_stratum: int = 10) -> NDArray:
     """Stratum codes from the joint labels of all tasks, rare strata merged.
@@ -298,10 +313,7 @@ def evaluate_model(model: Any, X: pd.DataFrame, y: pd.DataFrame) -> pd.DataFrame
 
     Examples
     --------
-    >>> rng = np.random.default_rng(0)
-    >>> lv = np.arange(120) % 3  # a price that reveals the level, with noise
-    >>> X = pd.DataFrame({"price": lv + rng.normal(0, 0.3, 120)})
-    >>> y = pd.DataFrame({"education": pd.array(lv, dtype="Int64")})
+    >>> X, y = _example_data()  # 120 people; a noisy price reveals the education level
     >>> parts = stratified_split(y, seed=0)
     >>> from homelib.h2sea.models import make_model
     >>> pop = make_model("POP").fit(X.iloc[parts["train"]], y.iloc[parts["train"]])
@@ -436,10 +448,7 @@ def fit_and_score(method: str, params: Mapping[str, Any], X: pd.DataFrame, y: pd
 
     Examples
     --------
-    >>> rng = np.random.default_rng(0)
-    >>> lv = np.arange(120) % 3  # a price that reveals the level, with noise
-    >>> X = pd.DataFrame({"price": lv + rng.normal(0, 0.3, 120)})
-    >>> y = pd.DataFrame({"education": pd.array(lv, dtype="Int64")})
+    >>> X, y = _example_data()  # 120 people; a noisy price reveals the education level
     >>> parts = stratified_split(y, seed=0)
     >>> r = fit_and_score("LR", {"C": 1.0}, X, y, parts, seed=0)
     >>> sorted(k for k in r if not k.endswith(("_proba", "_pred")))[:4]
@@ -500,10 +509,7 @@ def run_jobs(jobs: Sequence[Mapping[str, Any]], X: pd.DataFrame, y: pd.DataFrame
 
     Examples
     --------
-    >>> rng = np.random.default_rng(0)
-    >>> lv = np.arange(120) % 3  # a price that reveals the level, with noise
-    >>> X = pd.DataFrame({"price": lv + rng.normal(0, 0.3, 120)})
-    >>> y = pd.DataFrame({"education": pd.array(lv, dtype="Int64")})
+    >>> X, y = _example_data()  # 120 people; a noisy price reveals the education level
     >>> parts = stratified_split(y, seed=0)
     >>> jobs = [{"method": "POP", "params": {}, "parts": parts, "seed": 0}] * 2  # run once
     >>> out = run_jobs(jobs, X, y)
@@ -609,10 +615,7 @@ def select_on_validation(method: str, results: Sequence[Mapping[str, Any]],
 
     Examples
     --------
-    >>> rng = np.random.default_rng(0)
-    >>> lv = np.arange(120) % 3  # a price that reveals the level, with noise
-    >>> X = pd.DataFrame({"price": lv + rng.normal(0, 0.3, 120)})
-    >>> y = pd.DataFrame({"education": pd.array(lv, dtype="Int64")})
+    >>> X, y = _example_data()  # 120 people; a noisy price reveals the education level
     >>> parts = stratified_split(y, seed=0)
     >>> settings = [{"C": 0.001}, {"C": 1.0}]
     >>> results = [fit_and_score("LR", s, X, y, parts, seed=0) for s in settings]
@@ -665,10 +668,7 @@ def tune_and_test(method: str, X: pd.DataFrame, y: pd.DataFrame, parts: Mapping[
 
     Examples
     --------
-    >>> rng = np.random.default_rng(0)
-    >>> lv = np.arange(120) % 3  # a price that reveals the level, with noise
-    >>> X = pd.DataFrame({"price": lv + rng.normal(0, 0.3, 120)})
-    >>> y = pd.DataFrame({"education": pd.array(lv, dtype="Int64")})
+    >>> X, y = _example_data()  # 120 people; a noisy price reveals the education level
     >>> parts = stratified_split(y, seed=0)
     >>> t = tune_and_test("LR", X, y, parts, grid={"C": [0.1, 1.0]})
     >>> t.method[0], t.params[0], round(float(t.f1[0]), 3)  # chosen on validation, scored on test
@@ -719,10 +719,7 @@ def run_protocol(X: pd.DataFrame, y: pd.DataFrame, methods: Sequence[str] = METH
 
     Examples
     --------
-    >>> rng = np.random.default_rng(0)
-    >>> lv = np.arange(120) % 3  # a price that reveals the level, with noise
-    >>> X = pd.DataFrame({"price": lv + rng.normal(0, 0.3, 120)})
-    >>> y = pd.DataFrame({"education": pd.array(lv, dtype="Int64")})
+    >>> X, y = _example_data()  # 120 people; a noisy price reveals the education level
     >>> parts = stratified_split(y, seed=0)
     >>> per = run_protocol(X, y, methods=["POP", "LR"], grids={"LR": {"C": [1.0]}}, repeats=2)
     >>> per.groupby("method", sort=False).f1.mean().round(3).to_dict()
@@ -766,10 +763,7 @@ def table3_repeats(X: pd.DataFrame, y: pd.DataFrame, *, grid_profile: str = "ful
     --------
     >>> import os, tempfile
     >>> os.environ["HOMELIB_ROOT"] = tempfile.mkdtemp()  # a scratch cache for this example
-    >>> rng = np.random.default_rng(0)
-    >>> lv = np.arange(120) % 3  # a price that reveals the level, with noise
-    >>> X = pd.DataFrame({"price": lv + rng.normal(0, 0.3, 120)})
-    >>> y = pd.DataFrame({"education": pd.array(lv, dtype="Int64")})
+    >>> X, y = _example_data()  # 120 people; a noisy price reveals the education level
     >>> per = table3_repeats(X, y, grid_profile="ci", repeats=1, methods=["POP"], n_jobs=1)
     >>> per[["repeat", "method", "task"]].values.tolist()
     [[0, 'POP', 'education']]
