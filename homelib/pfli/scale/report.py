@@ -31,6 +31,15 @@ LINEAR_TOLERANCE = 0.15
 """A log-log slope within ``1 +- LINEAR_TOLERANCE`` is read as linear growth."""
 
 
+def _example_run() -> ScalingRun:
+    """Measurements for the examples: one process and 2 Dask workers at 1,000 and 2,000 users."""
+    runs = pd.DataFrame({"path": [SINGLE] * 2 + ["Dask, 2 workers"] * 2,
+                         "n_users": [1000, 2000] * 2, "seconds": [1.0, 2.0, 3.0, 5.0],
+                         "driver_extra_gb": [0.1, 0.2, 0.0, 0.0],
+                         "workers_peak_gb": [np.nan, np.nan, 0.5, 0.7], "identical": True})
+    return ScalingRun(runs=runs, worlds=pd.DataFrame({"n_places": [120, 120]}))
+
+
 def growth_exponent(x: ArrayLike, y: ArrayLike, tolerance: float = LINEAR_TOLERANCE) -> dict:
     """Least-squares slope of ``log y`` on ``log x`` (cost ~ x ** slope) and its reading.
 
@@ -120,12 +129,7 @@ def timing_table(run: ScalingRun) -> pd.DataFrame:
 
     Examples
     --------
-    >>> runs = pd.DataFrame({"path": [SINGLE] * 2 + ["Dask, 2 workers"] * 2,
-    ...                      "n_users": [1000, 2000] * 2, "seconds": [1.0, 2.0, 3.0, 5.0],
-    ...                      "driver_extra_gb": [0.1, 0.2, 0.0, 0.0],
-    ...                      "workers_peak_gb": [np.nan, np.nan, 0.5, 0.7],
-    ...                      "identical": True})
-    >>> run = ScalingRun(runs=runs, worlds=pd.DataFrame({"n_places": [120, 120]}))
+    >>> run = _example_run()  # one process vs 2 Dask workers at 1,000 and 2,000 users
     >>> t = timing_table(run)
     >>> float(t.loc["2,000", ("seconds", "Dask, 2 workers")])
     5.0
@@ -156,12 +160,7 @@ def plot_scaling(run: ScalingRun, paths: Sequence[str] | None = None):
 
     Examples
     --------
-    >>> runs = pd.DataFrame({"path": [SINGLE] * 2 + ["Dask, 2 workers"] * 2,
-    ...                      "n_users": [1000, 2000] * 2, "seconds": [1.0, 2.0, 3.0, 5.0],
-    ...                      "driver_extra_gb": [0.1, 0.2, 0.0, 0.0],
-    ...                      "workers_peak_gb": [np.nan, np.nan, 0.5, 0.7],
-    ...                      "identical": True})
-    >>> run = ScalingRun(runs=runs, worlds=pd.DataFrame({"n_places": [120, 120]}))
+    >>> run = _example_run()  # one process vs 2 Dask workers at 1,000 and 2,000 users
     >>> fig = plot_scaling(run)
     >>> len(fig.axes), len(fig.axes[0].lines)  # two paths + the linear reference
     (2, 3)
@@ -208,12 +207,7 @@ def book_vs_paper(run: ScalingRun, facts: pd.DataFrame) -> pd.DataFrame:
 
     Examples
     --------
-    >>> runs = pd.DataFrame({"path": [SINGLE] * 2 + ["Dask, 2 workers"] * 2,
-    ...                      "n_users": [1000, 2000] * 2, "seconds": [1.0, 2.0, 3.0, 5.0],
-    ...                      "driver_extra_gb": [0.1, 0.2, 0.0, 0.0],
-    ...                      "workers_peak_gb": [np.nan, np.nan, 0.5, 0.7],
-    ...                      "identical": True})
-    >>> run = ScalingRun(runs=runs, worlds=pd.DataFrame({"n_places": [120, 120]}))
+    >>> run = _example_run()  # one process vs 2 Dask workers at 1,000 and 2,000 users
     >>> facts = pd.DataFrame({"key": ["users_crawled", "candidate_locations"],
     ...                       "value": ["371913", "12863"]})
     >>> book_vs_paper(run, facts)["this chapter"].tolist()[:2]
