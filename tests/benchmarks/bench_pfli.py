@@ -223,8 +223,8 @@ def main() -> None:
     workers = [int(w) for w in args.workers.split(",")]
     scales = [float(s) for s in args.scales.split(",")]
     for sc in scales:
-        # the baselines once, on the paper-scale world (or the largest one up to it)
-        at = max([s for s in scales if s <= 1] or [scales[0]])
+        # the baselines once, on the paper-scale world (or the largest one up to it; none above)
+        at = max([s for s in scales if s <= 1], default=None)
         bench_size(sc, args.seed, args.partition_size, workers, baselines=sc == at,
                    single_max_scale=args.single_max_scale)
     if args.loop_sample > 0:
