@@ -29,7 +29,6 @@ PENDING = {
     "homelib.claims.simulated",
     "homelib.h2sea.report.models",
     "homelib.h2sea.report.survey",
-    "homelib.home.profile",
     "homelib.home.simulated",
 }
 
