@@ -107,7 +107,7 @@ def _levels(levels: pd.Series, n_classes: int) -> NDArray:
     obs = lab[~np.isnan(lab)]
     bad = obs[(obs < 0) | (obs >= n_classes) | (obs != np.round(obs))]
     if bad.size:
-        raise ValueError(f"levels: value {bad[0]!r} is not a class 0..{n_classes - 1}")
+        raise ValueError(f"levels: value {bad[0]:g} is not a class 0..{n_classes - 1}")
     return lab
 
 

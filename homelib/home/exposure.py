@@ -180,7 +180,7 @@ def exposure_table(outcomes: pd.DataFrame, X: pd.DataFrame) -> pd.DataFrame:
         raise ValueError(f"outcomes: unknown task(s) {unknown}; allowed {TASKS}")
     missing = ~outcomes["person_id"].isin(X.index)
     if missing.any():
-        raise KeyError(f"outcomes: person_id {outcomes['person_id'][missing].iloc[0]!r} "
+        raise KeyError(f"outcomes: person_id {outcomes['person_id'][missing].tolist()[0]!r} "
                        "is not in the feature table")
     f = X.loc[outcomes["person_id"].to_numpy(), ["hp_count", "rp_count", "poi_count", "urban_type"]]
     ut = f["urban_type"].astype(str).to_numpy()
