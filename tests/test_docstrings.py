@@ -28,7 +28,6 @@ PENDING = {
     "homelib.claims.adapters",
     "homelib.claims.simulated",
     "homelib.h2sea.report.models",
-    "homelib.h2sea.report.survey",
     "homelib.home.chain",
     "homelib.home.disclosure",
     "homelib.home.exposure",
