@@ -27,7 +27,6 @@ import homelib
 PENDING = {
     "homelib.claims.adapters",
     "homelib.claims.simulated",
-    "homelib.h2sea.report.models",
     "homelib.home.chain",
     "homelib.home.disclosure",
     "homelib.home.exposure",
