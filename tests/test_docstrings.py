@@ -25,7 +25,6 @@ import homelib
 # Modules whose docstrings are pending (issue 9 item 7), measured after the merges of
 # 2026-12-02; remove a line as its module is completed (strict).
 PENDING = {
-    "homelib.claims.simulated",
     "homelib.home.chain",
     "homelib.home.disclosure",
     "homelib.home.exposure",
