@@ -9,7 +9,14 @@ settings say how (``h2sea_scale``, ``h2sea_repeats``, ``social_scale``, ...)
 and chapter 10 prints them. Everything is cached in ``data/cache``.
 
 One function per chapter returns that chapter's tidy tables for all worlds
-(:data:`CHAPTERS`); :func:`ledger_tables` joins them for chapter 10.
+(:data:`CHAPTERS`, through :mod:`homelib.claims.adapters`); :func:`chapter_tables`
+runs one of them with a chapter's parameters and :func:`ledger_tables` joins
+them for chapter 10, whose claims :mod:`homelib.claims.bindings` evaluates.
+
+The examples run the chapters on tiny worlds: the PFLI chapters at a scale of
+a few hundred users, the H2SEA chapters (whose smallest nine-province world
+takes seconds) on a one-province, one-year survey in a scratch cache
+(``_example_h2sea_worlds``).
 
 Examples
 --------
@@ -19,8 +26,13 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import tempfile
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -76,12 +88,49 @@ CHAPTER_PARAMS = {
 }
 
 
-def notebook_parameters(notebook: str, profile: str) -> dict[str, Any]:
-    """The parameters ``notebook`` runs with under ``profile``: its defaults, then the
-    profile's block (and the profile's seed where the notebook has one).
+@contextlib.contextmanager
+def _example_h2sea_worlds():
+    """For the examples: the H2SEA chapters on one province and year, in a scratch cache.
 
+    Inside, this module's ``h2sea_dataset`` builds the survey of Zhejiang in 2015 only
+    (``scale`` and ``seed`` as given; 94 people at ``scale=0.5``), and every cached object
+    goes to a temporary folder, so that no entry of ``data/cache`` holds a result of these
+    small worlds under a chapter's key.
+    """
+    small = functools.partial(h2sea_dataset, provinces=("Zhejiang",), years=(2015,))
+    with tempfile.TemporaryDirectory() as folder, \
+            mock.patch.object(io, "cache_dir", lambda: Path(folder)), \
+            mock.patch(f"{__name__}.h2sea_dataset", small):
+        yield
+
+
+def notebook_parameters(notebook: str, profile: str) -> dict[str, Any]:
+    """The parameters ``notebook`` runs with under ``profile``.
+
+    Its defaults (the ``parameters`` cell), then the profile's block (and the
+    profile's seed where the notebook has one).
+
+    Parameters
+    ----------
+    notebook : str
+        A notebook name without ``.ipynb`` (e.g. ``"03_h2sea"``); an unknown
+        one raises ``KeyError``.
+    profile : str
+        A profile of ``notebooks/profiles`` (``"ci"``, ``"full"``).
+
+    Returns
+    -------
+    dict
+        Parameter name -> value.
+
+    Examples
+    --------
     >>> notebook_parameters("03_h2sea", "ci")["repeats"]
     2
+    >>> notebook_parameters("99_nothing", "ci")
+    Traceback (most recent call last):
+    ...
+    KeyError: "unknown notebook '99_nothing'; known: [...]"
     """
     paths = pipeline.notebook_paths()
     if notebook not in paths:
@@ -94,8 +143,24 @@ def notebook_parameters(notebook: str, profile: str) -> dict[str, Any]:
 def ledger_settings(profile: str) -> dict[str, Any]:
     """The ledger's extra-world settings: chapter 10's parameters under ``profile``.
 
-    >>> s = ledger_settings("ci"); s["worlds"][0] > 0
-    True
+    Parameters
+    ----------
+    profile : str
+        A profile of ``notebooks/profiles`` (``"ci"``, ``"full"``).
+
+    Returns
+    -------
+    dict
+        ``worlds`` (the extra seeds), ``h2sea_scale, h2sea_repeats, h2sea_grid,
+        importance_repeats`` (the H2SEA chapters' extra worlds) and
+        ``social_scale, pfli_folds, ln_users, n_whatif, cv_folds, n_estimators``
+        (the PFLI and exposure chapters'). A missing one raises ``KeyError``.
+
+    Examples
+    --------
+    >>> s = ledger_settings("ci")
+    >>> s["worlds"][0] > 0, sorted(s)[:3]
+    (True, ['cv_folds', 'h2sea_grid', 'h2sea_repeats'])
     """
     p = notebook_parameters(LEDGER_NOTEBOOK, profile)
     keep = ("worlds", "h2sea_scale", "h2sea_repeats", "h2sea_grid", "importance_repeats",
@@ -109,6 +174,20 @@ def ledger_settings(profile: str) -> dict[str, Any]:
 def worlds(params: Mapping[str, Any], settings: Mapping[str, Any]) -> list[int]:
     """World seeds: the chapter's own seed first, then the extra ones (without repeats).
 
+    Parameters
+    ----------
+    params : mapping
+        The chapter's parameters (``seed``).
+    settings : mapping
+        The ledger settings (``worlds``).
+
+    Returns
+    -------
+    list of int
+        ``params["seed"]``, then the other seeds of ``settings["worlds"]`` in order.
+
+    Examples
+    --------
     >>> worlds({"seed": 0}, {"worlds": [1, 2, 0]})
     [0, 1, 2]
     """
@@ -148,6 +227,31 @@ def h2sea_03(params: Mapping[str, Any], settings: Mapping[str, Any]) -> Tables:
 
     ``params`` are chapter 03's (``scale, seed, repeats, grid_profile, methods,
     tasks, max_epochs``); its own world reuses the chapter's cached protocol.
+
+    Parameters
+    ----------
+    params : mapping
+        Chapter 03's parameters (:data:`CHAPTER_PARAMS`).
+    settings : mapping
+        The ledger settings (:func:`ledger_settings`): ``worlds, h2sea_scale,
+        h2sea_repeats, h2sea_grid`` are used.
+
+    Returns
+    -------
+    dict of str to DataFrame
+        ``h2sea_performance`` and ``h2sea_gains``
+        (:func:`~homelib.claims.adapters.h2sea_performance`,
+        :func:`~homelib.claims.adapters.h2sea_gains`), all worlds (cached).
+
+    Examples
+    --------
+    >>> params = {"seed": 0, "scale": 0.5, "repeats": 1, "grid_profile": "ci",
+    ...           "methods": ["POP", "LR"], "tasks": ["education"], "max_epochs": 1}
+    >>> with _example_h2sea_worlds():  # one province and year, a scratch cache
+    ...     t = h2sea_03(params, {"worlds": []})
+    >>> perf = t["h2sea_performance"]
+    >>> sorted(t), perf[perf["metric"] == "f1"]["method"].tolist()
+    (['h2sea_gains', 'h2sea_performance'], ['POP', 'LR'])
     """
     def build() -> Tables:
         parts = []
@@ -174,6 +278,31 @@ def family_importance(params: Mapping[str, Any], world: int, scale: float,
     Returns ``task, feature, f1, auc, gmean, accuracy, score``
     (:func:`homelib.h2sea.analyses.feature_family_importance`) for chapter 04's
     ``families``, ``method`` and ``max_epochs`` on the world of seed ``world``.
+
+    Parameters
+    ----------
+    params : mapping
+        Chapter 04's parameters (``families, method, max_epochs`` are used).
+    world : int
+        The world's seed.
+    scale : float
+        The world's scale (:func:`homelib.h2sea.simulated.h2sea_dataset`).
+    repeats : int
+        Splits.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per task and family.
+
+    Examples
+    --------
+    >>> params = {"families": ["POI", "Average housing price"], "method": "LR",
+    ...           "max_epochs": 1}
+    >>> with _example_h2sea_worlds():  # one province and year, a scratch cache
+    ...     imp = family_importance(params, world=0, scale=0.5, repeats=1)
+    >>> imp.columns.tolist(), imp["feature"].unique().tolist()
+    (['task', 'feature', 'f1', 'auc', 'gmean', 'accuracy', 'score'], ['POI', 'Average housing price'])
     """
     fams = list(params["families"])
     method = params["method"]
@@ -190,7 +319,30 @@ def family_importance(params: Mapping[str, Any], world: int, scale: float,
 
 
 def table4_world0(profile: str) -> pd.DataFrame:
-    """Chapter 04's single-family importance as it runs under ``profile`` (world 0)."""
+    """Chapter 04's single-family importance as it runs under ``profile`` (world 0).
+
+    Parameters
+    ----------
+    profile : str
+        A profile of ``notebooks/profiles`` (``"ci"``, ``"full"``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`family_importance` with chapter 04's parameters and seed.
+
+    Examples
+    --------
+    >>> p = notebook_parameters("04_feature_importance", "ci")  # what it runs with
+    >>> p["method"], len(p["families"])
+    ('H2SEA', 14)
+    >>> imp = table4_world0("ci")  # doctest: +SKIP
+    >>> sorted(imp["task"].unique())  # doctest: +SKIP
+    ['education', 'family_income', 'occupation', 'personal_income']
+
+    (Skipped: it fits H2SEA on every family of chapter 04's world, minutes
+    rather than the second a doctest may take, unless chapter 04 ran first.)
+    """
     p = notebook_parameters("04_feature_importance", profile)
     return family_importance(p, int(p["seed"]), float(p["scale"]), int(p["repeats"]))
 
@@ -200,6 +352,27 @@ def h2sea_04(params: Mapping[str, Any], settings: Mapping[str, Any]) -> Tables:
 
     ``params`` are chapter 04's (``scale, seed, repeats, method, max_epochs,
     families``).
+
+    Parameters
+    ----------
+    params : mapping
+        Chapter 04's parameters (:data:`CHAPTER_PARAMS`).
+    settings : mapping
+        The ledger settings: ``worlds, h2sea_scale, importance_repeats`` are used.
+
+    Returns
+    -------
+    dict of str to DataFrame
+        ``h2sea_importance`` and ``h2sea_people``, all worlds (cached).
+
+    Examples
+    --------
+    >>> params = {"seed": 0, "scale": 0.5, "repeats": 1, "method": "LR", "max_epochs": 1,
+    ...           "families": ["POI", "Average housing price"]}
+    >>> with _example_h2sea_worlds():  # one province and year, a scratch cache
+    ...     t = h2sea_04(params, {"worlds": []})
+    >>> t["h2sea_people"]["group"].tolist()
+    ['city', 'village', 'university', 'below university']
     """
     def build() -> Tables:
         parts = []
@@ -217,11 +390,37 @@ def h2sea_04(params: Mapping[str, Any], settings: Mapping[str, Any]) -> Tables:
 
 
 def h2sea_05(params: Mapping[str, Any], settings: Mapping[str, Any]) -> Tables:
-    """Table 5 and Sec 5.4 over the worlds: ``h2sea_city_village``, ``h2sea_coverage``,
-    ``h2sea_subset_importance``.
+    """Table 5 and Sec 5.4 over the worlds.
+
+    The tables ``h2sea_city_village``, ``h2sea_coverage`` and ``h2sea_subset_importance``.
 
     ``params`` are chapter 05's (``scale, seed, repeats, dropout_grid,
     max_epochs, rank_families, rank_repeats``).
+
+    Parameters
+    ----------
+    params : mapping
+        Chapter 05's parameters (:data:`CHAPTER_PARAMS`).
+    settings : mapping
+        The ledger settings: ``worlds, h2sea_scale, h2sea_repeats,
+        importance_repeats`` are used.
+
+    Returns
+    -------
+    dict of str to DataFrame
+        ``h2sea_city_village``, ``h2sea_coverage`` and ``h2sea_subset_importance``,
+        all worlds (cached).
+
+    Examples
+    --------
+    >>> params = {"seed": 0, "scale": 0.5, "repeats": 1, "dropout_grid": [0.3],
+    ...           "max_epochs": 1, "rank_families": ["POI"], "rank_repeats": 1}
+    >>> with _example_h2sea_worlds():  # doctest: +SKIP
+    ...     t = h2sea_05(params, {"worlds": []})
+    >>> t["h2sea_coverage"]["dataset"].tolist()  # doctest: +SKIP
+    ['city+village', 'city-only', 'village-only']
+
+    (Skipped: even on the small world its six H2SEA fits take about 4 s.)
     """
     def build() -> Tables:
         parts = []
@@ -257,8 +456,31 @@ def h2sea_05(params: Mapping[str, Any], settings: Mapping[str, Any]) -> Tables:
 
 
 def h2sea_06(params: Mapping[str, Any], settings: Mapping[str, Any]) -> Tables:
-    """Sec 6 over the worlds: ``housing``. Building a world's data set is cheap, so the
-    extra worlds are at the chapter's own scale."""
+    """Sec 6 over the worlds: ``housing``.
+
+    Building a world's data set is cheap, so the extra worlds are at the
+    chapter's own scale.
+
+    Parameters
+    ----------
+    params : mapping
+        Chapter 06's parameters (``seed, scale, min_city_n``).
+    settings : mapping
+        The ledger settings: ``worlds`` is used.
+
+    Returns
+    -------
+    dict of str to DataFrame
+        ``housing`` (:func:`~homelib.claims.adapters.housing`), all worlds (cached).
+
+    Examples
+    --------
+    >>> with _example_h2sea_worlds():  # one province and year, a scratch cache
+    ...     t = h2sea_06({"seed": 0, "scale": 0.5, "min_city_n": 10}, {"worlds": [1]})
+    >>> h = t["housing"]
+    >>> sorted(set(h["world"])), h[h["world"] == 0]["scope"].tolist()[:2]
+    ([0, 1], ['china_level_2km', 'china_level_all'])
+    """
     def build() -> Tables:
         parts = []
         for w in _each_world(params, settings):
@@ -279,12 +501,34 @@ def _pfli_extra(w: int, settings: Mapping[str, Any]):
 
 
 def pfli_08(params: Mapping[str, Any], settings: Mapping[str, Any]) -> Tables:
-    """Tables 1-2 and Figs 4-5 over the worlds: ``pfli_aed``, ``pfli_acc``,
-    ``pfli_acc_visibility``.
+    """Tables 1-2 and Figs 4-5 over the worlds.
+
+    The tables ``pfli_aed``, ``pfli_acc`` and ``pfli_acc_visibility``.
 
     ``params`` are chapter 08's; its own world reuses the chapter's cached
     evaluation. The extra worlds reuse chapter 09's kind of evaluation (default
     PFLI settings, ``settings["pfli_folds"]`` folds) at ``social_scale``.
+
+    Parameters
+    ----------
+    params : mapping
+        Chapter 08's parameters (:data:`CHAPTER_PARAMS`).
+    settings : mapping
+        The ledger settings: ``worlds, social_scale, pfli_folds, ln_users`` are used.
+
+    Returns
+    -------
+    dict of str to DataFrame
+        ``pfli_aed``, ``pfli_acc`` and ``pfli_acc_visibility``, all worlds (cached).
+
+    Examples
+    --------
+    >>> params = {"seed": 0, "scale": 0.001, "intra_city_miles": 1.0, "folds": 2,
+    ...           "cluster_km": 100.0, "close_km": 100.0, "lambda_alpha": 0.05,
+    ...           "train_users": 100, "ln_users": 10, "ks": [10, 100]}  # 372 users
+    >>> t = pfli_08(params, {"worlds": []})
+    >>> sorted(t), sorted(set(t["pfli_aed"]["metric"]))
+    (['pfli_acc', 'pfli_acc_visibility', 'pfli_aed'], ['aed100', 'aed100_over_aed80', 'aed60', 'aed80'])
     """
     def build() -> Tables:
         parts = []
@@ -344,6 +588,31 @@ def exposure_09(params: Mapping[str, Any], settings: Mapping[str, Any]) -> Table
     ``params`` are chapter 09's; its own world reuses the chapter's cached world
     and PFLI evaluation. Extra worlds use ``social_scale``, ``pfli_folds``,
     ``ln_users``, ``n_whatif``, ``cv_folds`` and ``n_estimators`` of the settings.
+
+    Parameters
+    ----------
+    params : mapping
+        Chapter 09's parameters (:data:`CHAPTER_PARAMS`).
+    settings : mapping
+        The ledger settings.
+
+    Returns
+    -------
+    dict of str to DataFrame
+        ``exposure_ep_category``, ``exposure_ep_cc``, ``exposure_ep_friends``,
+        ``exposure_users``, ``exposure_models``, ``exposure_whatif``,
+        ``exposure_cases``, ``exposure_cc_curve`` and ``exposure_u1``, all
+        worlds (cached).
+
+    Examples
+    --------
+    >>> params = {"seed": 0, "profile_scale": 0.001, "pfli_folds": 2, "ln_users": 10,
+    ...           "ks": [20, 100], "pct_width": 5.0, "cc_width": 0.05, "min_group_size": 2,
+    ...           "cv_folds": 2, "n_estimators": 5, "n_jobs": 1, "k_km": 100.0,
+    ...           "n_whatif": 5}  # 372 users
+    >>> t = exposure_09(params, {"worlds": []})
+    >>> len(t), sorted(set(t["exposure_models"]["metric"]))
+    (9, ['mae', 'rmse'])
     """
     def build() -> Tables:
         parts = []
@@ -375,6 +644,33 @@ def chapter_tables(chapter: str, params: Mapping[str, Any], settings: Mapping[st
 
     ``params`` may hold more than the chapter's :data:`CHAPTER_PARAMS` (a
     notebook passes ``globals()``); only those are used and enter the cache key.
+
+    Parameters
+    ----------
+    chapter : str
+        A key of :data:`CHAPTERS`; another raises ``KeyError``.
+    params : mapping
+        At least the chapter's :data:`CHAPTER_PARAMS` (a missing one raises
+        ``KeyError``).
+    settings : mapping
+        The ledger settings (:func:`ledger_settings`).
+
+    Returns
+    -------
+    dict of str to DataFrame
+        The chapter's tidy tables, by name.
+
+    Examples
+    --------
+    >>> params = {"seed": 0, "scale": 0.5, "min_city_n": 10, "anything_else": 1}
+    >>> with _example_h2sea_worlds():  # one province and year, a scratch cache
+    ...     t = chapter_tables("06_housing_income", params, {"worlds": []})
+    >>> list(t)
+    ['housing']
+    >>> chapter_tables("06_housing_income", {"seed": 0}, {"worlds": []})
+    Traceback (most recent call last):
+    ...
+    KeyError: "chapter 06_housing_income: parameter(s) ['scale', 'min_city_n'] not given"
     """
     if chapter not in CHAPTERS:
         raise KeyError(f"no claims results for chapter {chapter!r}; known: {sorted(CHAPTERS)}")
@@ -387,8 +683,31 @@ def chapter_tables(chapter: str, params: Mapping[str, Any], settings: Mapping[st
 
 def ledger_tables(profile: str, settings: Mapping[str, Any] | None = None,
                   chapters: list[str] | None = None) -> Tables:
-    """Every chapter's tables with the parameters the chapters run with under ``profile``
-    (extra worlds: ``settings``, default :func:`ledger_settings` of the profile)."""
+    """Every chapter's tables with the parameters the chapters run with under ``profile``.
+
+    Parameters
+    ----------
+    profile : str
+        A profile of ``notebooks/profiles``: the chapters' own parameters
+        (:func:`notebook_parameters`).
+    settings : mapping, optional
+        The extra worlds and their sizes (default: :func:`ledger_settings` of
+        ``profile``).
+    chapters : list of str, optional
+        Keys of :data:`CHAPTERS` (default: all of them).
+
+    Returns
+    -------
+    dict of str to DataFrame
+        Every tidy table of those chapters, by name.
+
+    Examples
+    --------
+    >>> with _example_h2sea_worlds():  # chapter 06 under ci, on one province and year
+    ...     t = ledger_tables("ci", {"worlds": []}, chapters=["06_housing_income"])
+    >>> list(t), sorted(set(t["housing"]["world"]))
+    (['housing'], [0])
+    """
     settings = ledger_settings(profile) if settings is None else settings
     parts = [chapter_tables(ch, notebook_parameters(ch, profile), settings)
              for ch in (chapters or list(CHAPTERS))]

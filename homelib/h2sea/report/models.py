@@ -1,7 +1,14 @@
 """Tables and figures of chapters 03-05 (H2SEA, its baselines, Tables 3-5).
 
-Notebooks call these; every number shown is computed from the protocol's
-results and the papers' tables in ``data/reference``.
+Chapter 03 compares H2SEA with its ablations and baselines (Table 3, the
+training curves, the dropout and task-weight sensitivity, the readings of the
+paper), chapter 04 ranks the feature families (Table 4) and chapter 05 splits
+the people into city and village (Table 5). This module gathers each
+chapter's fits into one job list (``chapter03_jobs``, ``chapter05_jobs``), and
+turns the results into the side-by-side tables, verdicts, sentences and
+figures the chapters show. Notebooks call these; every number shown is
+computed from the protocol's results and the papers' tables in
+``data/reference``.
 
 Examples
 --------
@@ -21,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ...io import load_reference
 from .. import analyses, protocol
 from ..features import price_features
 from ..models import METHODS, NEURAL
@@ -52,9 +60,74 @@ __all__ = [
 ]
 
 
+def _example_table3() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A made-up book Table 3 and the paper's, for the examples.
+
+    The book's mean F1 is the paper's minus 0.02, except XGBoost's (plus 0.03), so that
+    XGBoost leads every task in the book; every ``f1_std`` is 0.01.
+    """
+    paper = load_reference("h2sea_table3_performance.csv")
+    shift = np.where(paper["method"] == "XGBoost", 0.03, -0.02)
+    return paper.assign(f1=(paper["f1"] + shift).round(4), f1_std=0.01), paper
+
+
+def _example_table4() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Made-up single-family scores (three families, two tasks) for the examples.
+
+    Returns the importance table, its top 2 per task
+    (:func:`~homelib.h2sea.analyses.top_features`) and the paper's Table 4 on the same tasks.
+    """
+    tasks = ["personal_income"] * 3 + ["education"] * 3
+    families = ["County-income", "POI", "Average housing price"] * 2
+    imp = pd.DataFrame({"task": tasks, "feature": families,
+                        "f1": [0.48, 0.45, 0.40, 0.30, 0.36, 0.33], "auc": 0.7, "gmean": 0.4,
+                        "accuracy": 0.5})
+    imp["score"] = analyses.family_score(imp)
+    paper = load_reference("h2sea_table4_top_features.csv")
+    return imp, analyses.top_features(imp, k=2), paper[paper["task"].isin(set(tasks))]
+
+
+def _example_table5() -> pd.DataFrame:
+    """A made-up book Table 5 (long) on two tasks, for the examples.
+
+    City people are predicted better than everyone (ratios above 100 %), villagers worse.
+    """
+    f1 = [0.50, 0.45, 0.52, 0.47, 0.46, 0.40]
+    return pd.DataFrame({"dataset": np.repeat(["city+village", "city-only", "village-only"], 2),
+                         "task": ["personal_income", "education"] * 3, "f1": f1,
+                         "change_ratio_pct": [100.0, 100.0, 104.0, 104.44, 92.0, 88.89]})
+
+
 def compare_with_paper(ours: pd.DataFrame, paper: pd.DataFrame, keys: Sequence[str],
                        metrics: Sequence[str] = METRICS) -> pd.DataFrame:
-    """Side-by-side table ``<metric>_book, <metric>_paper, <metric>_diff`` on ``keys``."""
+    """Side-by-side table ``<metric>_book, <metric>_paper, <metric>_diff`` on ``keys``.
+
+    Parameters
+    ----------
+    ours : DataFrame
+        The book's results: ``keys`` and ``metrics`` columns.
+    paper : DataFrame
+        The paper's, with the same columns.
+    keys : sequence of str
+        The columns to join on (an outer join: a row of either side is kept).
+    metrics : sequence of str
+        The metrics compared (default: F1, AUC, G-Mean, accuracy).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``keys``, then per metric ``<metric>_book, <metric>_paper, <metric>_diff``
+        (book minus paper).
+
+    Examples
+    --------
+    >>> book, paper = _example_table3()  # the book: the paper's F1 - 0.02 (XGBoost + 0.03)
+    >>> c = compare_with_paper(book, paper, ["task", "method"], ["f1"])
+    >>> c.columns.tolist()
+    ['task', 'method', 'f1_book', 'f1_paper', 'f1_diff']
+    >>> c[["task", "method", "f1_book", "f1_paper"]].head(1).values.tolist()
+    [['education', 'ETNA', 0.4883, 0.5083]]
+    """
     m = ours[list(keys) + list(metrics)].merge(paper[list(keys) + list(metrics)], on=list(keys),
                                                how="outer", suffixes=("_book", "_paper"))
     for met in metrics:
@@ -82,6 +155,16 @@ def performance_cached(X: pd.DataFrame, y: pd.DataFrame, key: Mapping[str, Any] 
     -------
     DataFrame
         Per-repeat results.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from unittest import mock
+    >>> X, y = protocol._example_data()  # 120 people; a noisy price reveals the education level
+    >>> with mock.patch.dict(os.environ, {"HOMELIB_ROOT": tempfile.mkdtemp()}):  # scratch cache
+    ...     per = performance_cached(X, y, None, ["POP", "LR"], {"LR": {"C": [1.0]}}, 1, 0)
+    >>> per[["repeat", "method", "task"]].values.tolist(), per["f1"].round(3).tolist()
+    ([[0, 'POP', 'education'], [0, 'LR', 'education']], [0.167, 0.915])
     """
     return run_protocol(X, y, methods, grids, repeats, seed, base_params, n_jobs=n_jobs, cache=True)
 
@@ -110,6 +193,17 @@ def chapter03_jobs(X: pd.DataFrame, y: pd.DataFrame, X_rent: pd.DataFrame, metho
     Returns
     -------
     list of dict
+        One job per fit (``method, params, parts, seed``, and ``X`` for the rent
+        reading).
+
+    Examples
+    --------
+    >>> X, y = protocol._example_data()  # 120 people, one task
+    >>> jobs = chapter03_jobs(X, y, X, ["POP", "LR", "H2SEA"], "ci", repeats=1, seed=0,
+    ...                       max_epochs=2, dropout_values=[0.1], lambda_values=[0.5],
+    ...                       sensitivity_repeats=1)
+    >>> len(jobs), sorted({j["method"] for j in jobs})
+    (17, ['H2SEA', 'LR', 'POP'])
     """
     base = {"max_epochs": max_epochs}
     nn = {m: dict(base) for m in NEURAL}
@@ -131,8 +225,9 @@ def chapter03_jobs(X: pd.DataFrame, y: pd.DataFrame, X_rent: pd.DataFrame, metho
 
 
 def min_gmean_by_repeat(per_repeat: pd.DataFrame) -> pd.DataFrame:
-    """The smallest test G-Mean over the repeats, per method and task, and how many
-    repeats had a G-Mean of 0 (a class never predicted).
+    """The smallest test G-Mean over the repeats, per method and task, and its zeros.
+
+    Also counts the repeats with a G-Mean of 0 (a class never predicted).
 
     Parameters
     ----------
@@ -217,6 +312,15 @@ def table3_statements(table: pd.DataFrame, paper: pd.DataFrame) -> dict[str, str
     -------
     dict
         ``beats_pop``, ``book_best``, ``paper_h2sea_margin``, ``neural_vs_boosting``.
+
+    Examples
+    --------
+    >>> book, paper = _example_table3()  # the book: the paper's F1 - 0.02 (XGBoost + 0.03)
+    >>> st = table3_statements(book, paper)
+    >>> list(st)
+    ['beats_pop', 'book_best', 'paper_h2sea_margin', 'neural_vs_boosting']
+    >>> st["beats_pop"]
+    'Every learned method has a higher mean macro-F1 than POP on 4 of 4 tasks.'
     """
     tasks = [t for t in TASKS if t in set(table["task"])]
     book = table.pivot(index="task", columns="method", values="f1").reindex(tasks)
@@ -291,9 +395,11 @@ def readings_markdown(summary: pd.DataFrame, book: str = "book") -> str:
 
 
 def rent_nearest_anywhere(X: pd.DataFrame, sources: Sources) -> pd.DataFrame:
-    """``X`` with the rent features recomputed as the paper's text reads (Sec 3.2: homes
-    without a listing within 2 km use "the nearest known renting prices", at any distance)
-    instead of the book's rule (nearest within 10 km, else the city's mean listed rent).
+    """``X`` with the rent features recomputed as the paper's text reads.
+
+    Sec 3.2: homes without a listing within 2 km use "the nearest known renting
+    prices", at any distance, instead of the book's rule (the nearest within
+    10 km, else the city's mean listed rent).
 
     Parameters
     ----------
@@ -305,7 +411,22 @@ def rent_nearest_anywhere(X: pd.DataFrame, sources: Sources) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Same index and columns as ``X``.
+        Same index as ``X``; the rent features (``rp_*``) recomputed, the other
+        columns as in ``X``. For the book's feature table, the same columns.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> homes = pd.DataFrame({"person_id": [1, 2], "lat": [30.0, 31.0], "lon": [120.0, 120.0],
+    ...                       "city": "A"})
+    >>> rent = pd.DataFrame({"lat": [30.001], "lon": [120.0], "city": ["A"], "price": [50.0]})
+    >>> X = pd.DataFrame({"hp_mean": [2e4, 3e4]}, index=pd.Index([1, 2], name="person_id"))
+    >>> out = rent_nearest_anywhere(X, SimpleNamespace(homes=homes, rent=rent))  # as Sources
+    >>> out[["rp_count", "rp_mean", "rp_fill_nearest", "rp_fill_city"]].values.tolist()
+    [[1.0, 50.0, 0.0, 0.0], [0.0, 50.0, 1.0, 0.0]]
+
+    Person 2 lives 111 km from the only listing: the book's rule would give the
+    city's mean rent (``rp_fill_city``), the paper's text the nearest listing.
     """
     homes = sources.homes.set_index("person_id").reindex(X.index)
     city_rent = sources.rent.groupby("city").price.mean()
@@ -319,9 +440,32 @@ def rent_nearest_anywhere(X: pd.DataFrame, sources: Sources) -> pd.DataFrame:
 
 
 def table3_verdict(table: pd.DataFrame, paper: pd.DataFrame) -> pd.DataFrame:
-    """Per task: H2SEA's F1, its rank among the methods, its gain over ETNA
-    (feature interactions) and H2SEA-NA (attention) and the best method, in the
-    book and in the paper."""
+    """Per task: H2SEA's F1, its rank, its gains and the best method, in the book and the paper.
+
+    The gains are over ETNA (what the feature interactions add), H2SEA-NA
+    (what the attention adds) and POP.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The book's Table 3 (``task, method, f1``; mean F1 per task and method).
+    paper : DataFrame
+        The paper's (``data/reference/h2sea_table3_performance.csv``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per task (in :data:`~homelib.h2sea.protocol.TASKS` order): ``task``
+        and, for ``src`` in book and paper, ``H2SEA_f1_<src>, H2SEA_rank_<src>,
+        best_<src>, gain_vs_ETNA_<src>, gain_vs_NA_<src>, gain_vs_POP_<src>``.
+
+    Examples
+    --------
+    >>> book, paper = _example_table3()  # the book: the paper's F1 - 0.02 (XGBoost + 0.03)
+    >>> v = table3_verdict(book, paper)
+    >>> v[["task", "H2SEA_rank_book", "best_book", "H2SEA_rank_paper", "best_paper"]].head(1).values.tolist()
+    [['personal_income', 2, 'XGBoost', 1, 'H2SEA']]
+    """
     rows = []
     for t in [t for t in TASKS if t in set(table["task"])]:
         row = {"task": t}
@@ -338,8 +482,32 @@ def table3_verdict(table: pd.DataFrame, paper: pd.DataFrame) -> pd.DataFrame:
 
 
 def plot_architecture(ax=None, n_tasks: int = 4):
-    """Draw H2SEA (Fig 2 of the paper, redrawn): inputs, FM shared embedding,
-    per-task dense + attention layers, softmax outputs."""
+    """Draw H2SEA (Fig 2 of the paper, redrawn).
+
+    From the bottom: the inputs, the field embeddings and FM (Eq 3), the shared
+    embedding, then per task the dense layers (Eq 4), the attention (Eq 5-7) and
+    the softmax output (Eq 8).
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes, optional
+        Where to draw (default: a new 9 x 5 in figure).
+    n_tasks : int
+        Task columns drawn (at most 4).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure of ``ax``.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig = plot_architecture(n_tasks=2)
+    >>> fig.axes[0].get_title()
+    'H2SEA: loss = sum_n lambda_n L_n (Eq 10-11) + alpha ||Theta||^2'
+    >>> plt.close(fig)
+    """
     import matplotlib.pyplot as plt
     from matplotlib.patches import FancyBboxPatch
 
@@ -377,9 +545,33 @@ def plot_architecture(ax=None, n_tasks: int = 4):
 
 
 def plot_training_curves(histories: Mapping[str, pd.DataFrame]):
-    """Loss (left) and validation macro-F1 (right) per epoch, one colour per model; dots
-    mark the epoch with the lowest validation loss (left) and the epoch kept (right: the
-    best mean validation macro-F1)."""
+    """Loss (left) and validation macro-F1 (right) per epoch, one colour per model.
+
+    Dots mark the epoch with the lowest validation loss (left) and the epoch
+    kept (right: the best mean validation macro-F1).
+
+    Parameters
+    ----------
+    histories : mapping of str to DataFrame
+        Model name -> its training history (``epoch, train_loss, val_loss,
+        val_f1``), e.g. from :func:`homelib.h2sea.analyses.training_curves`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two panels; per model a dashed training and a solid validation loss
+        line on the left, the validation macro-F1 on the right.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> h = pd.DataFrame({"epoch": [1, 2, 3], "train_loss": [1.0, 0.8, 0.7],
+    ...                   "val_loss": [1.1, 0.9, 1.0], "val_f1": [0.3, 0.4, 0.35]})
+    >>> fig = plot_training_curves({"H2SEA": h})
+    >>> len(fig.axes[0].lines), fig.axes[1].get_ylabel()
+    (2, 'validation macro-F1 (mean over tasks)')
+    >>> plt.close(fig)
+    """
     import matplotlib.pyplot as plt
 
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4))
@@ -403,7 +595,32 @@ def plot_training_curves(histories: Mapping[str, pd.DataFrame]):
 
 
 def plot_method_bars(table: pd.DataFrame, metric: str = "f1", paper: pd.DataFrame | None = None):
-    """Bars of ``metric`` per task and method (error bars = std), paper values as dots."""
+    """Bars of ``metric`` per task and method (error bars = std), paper values as dots.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The book's Table 3: ``task, method, <metric>`` and optionally
+        ``<metric>_std``.
+    metric : str
+        The metric drawn (``"f1"``, ``"auc"``, ``"gmean"``, ``"accuracy"``).
+    paper : DataFrame, optional
+        The paper's Table 3, drawn as black marks.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One group of bars per task, one bar per method.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> book, paper = _example_table3()  # six methods on four tasks
+    >>> fig = plot_method_bars(book, paper=paper)
+    >>> fig.axes[0].get_ylabel(), len(fig.axes[0].patches)
+    ('f1', 24)
+    >>> plt.close(fig)
+    """
     import matplotlib.pyplot as plt
 
     tasks = [t for t in TASKS if t in set(table["task"])]
@@ -426,7 +643,33 @@ def plot_method_bars(table: pd.DataFrame, metric: str = "f1", paper: pd.DataFram
 
 
 def plot_sensitivity(res: pd.DataFrame, metric: str = "f1", xlabel: str = "setting"):
-    """Mean ``metric`` per setting and task (lines), from :func:`sensitivity`."""
+    """Mean ``metric`` per setting and task (lines, error bars = std over repeats).
+
+    Parameters
+    ----------
+    res : DataFrame
+        :func:`homelib.h2sea.analyses.sensitivity` output (``setting, task,
+        <metric>``, one row per repeat); settings are drawn in order of appearance.
+    metric : str
+        The metric drawn.
+    xlabel : str
+        Label of the x axis.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One line per task.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> res = pd.DataFrame({"setting": ["d=0.1", "d=0.5"] * 2, "task": "education",
+    ...                     "f1": [0.5, 0.6, 0.55, 0.65]})
+    >>> fig = plot_sensitivity(res, xlabel="dropout")
+    >>> fig.axes[0].get_xlabel(), [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    ('dropout', ['d=0.1', 'd=0.5'])
+    >>> plt.close(fig)
+    """
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 3.5))
@@ -444,15 +687,53 @@ def plot_sensitivity(res: pd.DataFrame, metric: str = "f1", xlabel: str = "setti
 
 
 def family_ranks(importance: pd.DataFrame) -> pd.DataFrame:
-    """Rank (1 = best score) of every family per task, as ``feature x task``."""
+    """Rank (1 = best score) of every family per task, as ``feature x task``.
+
+    Parameters
+    ----------
+    importance : DataFrame
+        :func:`homelib.h2sea.analyses.feature_family_importance` output
+        (``task, feature, score``); ties are ranked in order of appearance.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by family, one column per task.
+
+    Examples
+    --------
+    >>> imp, _, _ = _example_table4()  # three families, two tasks
+    >>> family_ranks(imp)["education"].to_dict()
+    {'Average housing price': 2, 'County-income': 3, 'POI': 1}
+    """
     r = importance.assign(rank=importance.groupby("task")["score"].rank(
         ascending=False, method="first").astype(int))
     return r.pivot(index="feature", columns="task", values="rank")
 
 
 def table4_verdict(top: pd.DataFrame, paper: pd.DataFrame) -> pd.DataFrame:
-    """Per task: best single family in the book and the paper, and how many of the
-    top families the two lists share."""
+    """Per task: best single family in the book and the paper, and the top families they share.
+
+    Parameters
+    ----------
+    top : DataFrame
+        The book's top families (:func:`homelib.h2sea.analyses.top_features`:
+        ``task, rank, feature``).
+    paper : DataFrame
+        The paper's (``data/reference/h2sea_table4_top_features.csv``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by task (in :data:`~homelib.h2sea.protocol.TASKS` order):
+        ``book_first, paper_first, shared_top``.
+
+    Examples
+    --------
+    >>> _, top, paper = _example_table4()  # the book's top 2; the paper's top 5
+    >>> table4_verdict(top, paper).to_dict("index")["education"]
+    {'book_first': 'POI', 'paper_first': 'POI', 'shared_top': 2}
+    """
     book = top.groupby("task")["feature"].apply(set)
     pap = paper.groupby("task")["feature"].apply(set)
     out = pd.DataFrame({
@@ -482,6 +763,15 @@ def table4_statements(importance: pd.DataFrame, top: pd.DataFrame, paper: pd.Dat
     -------
     dict
         ``first_match``, ``shared_top`` and ``above_anchor`` sentences.
+
+    Examples
+    --------
+    >>> imp, top, paper = _example_table4()  # three families, two tasks
+    >>> st = table4_statements(imp, top, paper)
+    >>> st["first_match"]
+    "The book's best single family is the paper's on 2 of 2 tasks."
+    >>> st["above_anchor"]
+    'Families ranked above average housing price on every task: POI.'
     """
     v = table4_verdict(top, paper)
     out = {"first_match": (f"The book's best single family is the paper's on "
@@ -500,8 +790,9 @@ def table4_statements(importance: pd.DataFrame, top: pd.DataFrame, paper: pd.Dat
 def chapter05_jobs(X: pd.DataFrame, y: pd.DataFrame, is_city: pd.Series, grid: Mapping[str, Any],
                    base: Mapping[str, Any], repeats: int, seed: int,
                    families: Mapping[str, Sequence[str]], rank_repeats: int) -> list[dict[str, Any]]:
-    """Every fit chapter 05 shows (Table 5's retuning per subset and the single-family ranks
-    per subset) as one list of jobs for ``protocol.run_jobs``.
+    """Every fit chapter 05 shows, as one list of jobs for ``protocol.run_jobs``.
+
+    Table 5's retuning per subset and the single-family ranks per subset.
 
     Parameters
     ----------
@@ -516,6 +807,16 @@ def chapter05_jobs(X: pd.DataFrame, y: pd.DataFrame, is_city: pd.Series, grid: M
     Returns
     -------
     list of dict
+        One job per fit, each with its subset's ``X`` and ``y``.
+
+    Examples
+    --------
+    >>> X, y = protocol._example_data()  # 120 people, half of them in a city
+    >>> is_city = pd.Series(np.arange(120) % 2 == 0, index=X.index)
+    >>> jobs = chapter05_jobs(X, y, is_city, {"dropout": [0.1]}, {"max_epochs": 2}, repeats=1,
+    ...                       seed=0, families={"Price": ["price"]}, rank_repeats=1)
+    >>> [len(j["X"]) for j in jobs]  # per subset: the grid point, then the family
+    [120, 120, 60, 60, 60, 60]
     """
     masks = {"city+village": np.ones(len(X), bool), "city-only": is_city.to_numpy(bool),
              "village-only": ~is_city.to_numpy(bool)}
@@ -549,6 +850,21 @@ def table5_statements(table: pd.DataFrame, paper_wide: pd.DataFrame, coverage: p
     -------
     dict
         ``coverage``, ``city_gain`` and, when ranked, ``hp_rank`` sentences.
+
+    Examples
+    --------
+    >>> table = _example_table5()  # city people predicted better, villagers worse
+    >>> paper = load_reference("h2sea_table5_city_village.csv")
+    >>> meta = pd.DataFrame({"is_city": [True, True, False, False],
+    ...                      "has_sale_price_2km": [True, False, False, False]})
+    >>> ranks = pd.DataFrame({"dataset": ["city-only", "village-only"] * 2,
+    ...                       "task": np.repeat(["personal_income", "education"], 2),
+    ...                       "feature": "Average housing price", "rank": [1, 3, 2, 2]})
+    >>> st = table5_statements(table, paper, analyses.housing_coverage(meta), ranks)
+    >>> st["coverage"]
+    'Sale-listing coverage within 2 km is 50% for city people and 0% for villagers (the paper: 57% and 17%).'
+    >>> st["hp_rank"]
+    'Average housing price ranks better among city people than among villagers on 1 of 2 tasks (worse on 0).'
     """
     cov = coverage.set_index("dataset")
     out = {"coverage": (
@@ -579,7 +895,31 @@ def table5_statements(table: pd.DataFrame, paper_wide: pd.DataFrame, coverage: p
 
 
 def plot_family_heatmap(importance: pd.DataFrame, families: Sequence[str]):
-    """Heat map of the combined score (F1 + AUC + G-Mean) per family and task."""
+    """Heat map of the combined score (F1 + AUC + G-Mean) per family and task.
+
+    Parameters
+    ----------
+    importance : DataFrame
+        :func:`homelib.h2sea.analyses.feature_family_importance` output
+        (``task, feature, score``).
+    families : sequence of str
+        The rows, in this order.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Families by tasks (in :data:`~homelib.h2sea.protocol.TASKS` order), with
+        a colour bar.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> imp, _, _ = _example_table4()  # three families, two tasks
+    >>> fig = plot_family_heatmap(imp, ["POI", "County-income"])
+    >>> [t.get_text() for t in fig.axes[0].get_yticklabels()], fig.axes[1].get_ylabel()
+    (['POI', 'County-income'], 'F1 + AUC + G-Mean')
+    >>> plt.close(fig)
+    """
     import matplotlib.pyplot as plt
 
     wide = importance.pivot(index="feature", columns="task", values="score").reindex(families)
@@ -593,8 +933,29 @@ def plot_family_heatmap(importance: pd.DataFrame, families: Sequence[str]):
 
 
 def table5_side_by_side(table: pd.DataFrame, paper_wide: pd.DataFrame) -> pd.DataFrame:
-    """Table 5 of the book (long) beside the paper's (wide: dataset x task):
-    ``dataset, task, f1, change_ratio_pct, change_ratio_pct_paper, diff``."""
+    """Table 5 of the book (long) beside the paper's (wide: dataset x task).
+
+    Parameters
+    ----------
+    table : DataFrame
+        The book's (``dataset, task, f1, change_ratio_pct``).
+    paper_wide : DataFrame
+        The paper's (``data/reference/h2sea_table5_city_village.csv``: ``dataset``
+        and one column per task).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``table``'s rows with ``change_ratio_pct_paper`` (NaN where the paper has
+        no value) and ``diff`` (book minus paper).
+
+    Examples
+    --------
+    >>> side = table5_side_by_side(_example_table5(),
+    ...                            load_reference("h2sea_table5_city_village.csv"))
+    >>> side.columns.tolist()[-2:], side["diff"].round(2).tolist()[2:]
+    (['change_ratio_pct_paper', 'diff'], [1.31, -3.54, -0.67, 3.32])
+    """
     paper = paper_wide.melt(id_vars="dataset", var_name="task", value_name="change_ratio_pct_paper")
     side = table.merge(paper, on=["dataset", "task"], how="left")
     side["diff"] = side["change_ratio_pct"] - side["change_ratio_pct_paper"]
@@ -602,7 +963,29 @@ def table5_side_by_side(table: pd.DataFrame, paper_wide: pd.DataFrame) -> pd.Dat
 
 
 def plot_change_ratios(side: pd.DataFrame):
-    """Change ratios of city-only and village-only (book: circles, paper: crosses)."""
+    """Change ratios of city-only and village-only (book: circles, paper: crosses).
+
+    Parameters
+    ----------
+    side : DataFrame
+        :func:`table5_side_by_side` output (the ``city+village`` rows are left out).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Per subset a solid (book) and a dashed (paper) line over the tasks, and
+        the 100 % line.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> side = table5_side_by_side(_example_table5(),
+    ...                            load_reference("h2sea_table5_city_village.csv"))
+    >>> fig = plot_change_ratios(side)
+    >>> [line.get_label() for line in fig.axes[0].lines[:2]], fig.axes[0].get_ylabel()
+    (['city-only (book)', 'city-only (paper)'], 'F1 change ratio (%)')
+    >>> plt.close(fig)
+    """
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 3.5))
