@@ -411,6 +411,7 @@ class HomeExposure(NotebookParams):
     grid_profile: OneOf("ci", "full")
     max_epochs: Int(1, 500)
     tasks: ListOf(OneOf(*H2SEA_TASKS))
+    data: Data
     cell_km: Float(0.1, 50.0)
     utility_tolerance: Float(0.0, 1.0)
     poi_width: Float(0.1, 5.0)
