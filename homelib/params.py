@@ -445,6 +445,7 @@ class CheckYourProfile(NotebookParams):
     friends_csv: str
     k_km: Float(0.001, 20000.0)
     target_level: Int(1, 5)
+    data: Data
 
 
 NOTEBOOK_PARAMETERS: dict[str, type[NotebookParams]] = {

@@ -248,3 +248,28 @@ def test_chapter_13_refuses_a_folder_without_poi_counts(project, tmp_path):
     schema[schema.column != "poi_count"].to_csv(folder / "schema.csv", index=False)
     with pytest.raises(pm.PapermillExecutionError, match=r"missing column\(s\) \['poi_count'\]"):
         _run(project, "13_home_exposure", {"data": str(folder), **_CH13})
+
+
+def test_chapter_14_checks_a_profile_against_a_social_world_folder(project):
+    folder = FIXTURES / "social_world"
+    users = pd.read_csv(folder / "users.csv")
+    nb = _run(project, "14_check_your_profile", {"data": str(folder), "world": "ci"})
+    glued = _glued(nb)
+    assert glued["14-users"] == f"{len(users):,}"  # the folder's 744 users
+    assert glued["14-places"] == str(len(pd.read_csv(folder / "places.csv")))
+    assert glued["14-world-what"] == f"The folder {folder}"
+    assert glued["14-honesty"].startswith("That is the estimator's honesty on the LN users of your folder")
+    ln_known = int((~users.current_visible & (users.current_place >= 0)).sum())
+    assert glued["14-n-ln"] == f"{min(ln_known, 300):,}"  # the ci preset's ln_users, at most
+    assert 1 <= int(glued["14-level"]) <= 5
+    assert any("Not run here" in o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+
+
+def test_chapter_14_refuses_a_work_city_without_local_organisations(project, tmp_path):
+    import papermill as pm
+
+    folder = _social_copy(tmp_path)
+    orgs = pd.read_csv(folder / "orgs.csv")
+    orgs.assign(kind="multi").to_csv(folder / "orgs.csv", index=False)  # no local organisation
+    with pytest.raises(pm.PapermillExecutionError, match=r"profile\['work'\]: the world has no local"):
+        _run(project, "14_check_your_profile", {"data": str(folder), "world": "ci"})
