@@ -261,10 +261,12 @@ def cached(
     build: Callable[[], T],
     *,
     refresh: bool = False,
+    code: str | None = None,
 ) -> T:
     """Build an object once per parameter set and keep it in ``data/cache``.
 
-    The cache key hashes ``params`` together with :func:`code_hash` and the
+    The cache key hashes ``params`` together with :func:`code_hash` (of the
+    whole library, or of the module ``code`` and what it imports) and the
     versions of the tracked packages (:func:`homelib.paths.package_versions`),
     so an object built by an older library or package is never reused: the
     file is ``<name>-<hash>.pkl``, written atomically, and stores its key. A
@@ -281,6 +283,13 @@ def cached(
         Zero-argument function that builds the object.
     refresh : bool
         Ignore an existing cache entry.
+    code : str, optional
+        The dotted homelib module whose code ``build`` runs (e.g.
+        ``"homelib.pfli.world"``): the key then hashes only that module and
+        the homelib modules it imports (:func:`homelib.paths.module_closure`),
+        so an expensive world survives changes to the models that read it.
+        Give it only when ``build`` calls nothing outside that closure.
+        Default: every module of the library.
 
     Returns
     -------
@@ -292,7 +301,7 @@ def cached(
     >>> cached("doctest_square", {"x": 3}, lambda: 3 * 3)
     9
     """
-    key = param_hash({"name": name, "params": dict(params), "homelib_code": code_hash(),
+    key = param_hash({"name": name, "params": dict(params), "homelib_code": code_hash(code),
                       "packages": package_versions()}, length=64)
     path = cache_dir() / f"{name}-{key[:12]}.pkl"
     refresh = refresh or os.environ.get("HOMELIB_REFRESH") == "1"

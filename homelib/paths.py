@@ -26,6 +26,7 @@ True
 
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
 import json
@@ -53,6 +54,7 @@ __all__ = [
     "param_hash",
     "file_sha256",
     "code_hash",
+    "module_closure",
     "package_versions",
     "atomic_write_bytes",
     "atomic_write_text",
@@ -295,9 +297,92 @@ def file_sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
-@functools.lru_cache(maxsize=1)
-def code_hash() -> str:
-    """Hash of the source of every module of the ``homelib`` package.
+def _module_path(package: Path, name: str) -> Path | None:
+    """The source file of homelib module ``name`` (a package's ``__init__.py``), if any."""
+    rel = Path(*name.split(".")[1:])
+    for cand in (package / rel / "__init__.py", package.joinpath(rel).with_suffix(".py")):
+        if cand.is_file():
+            return cand
+    return None
+
+
+def _imported_modules(package: Path, name: str, path: Path) -> set[str]:
+    """The homelib modules that the source of ``name`` imports (statically, at any depth)."""
+    tree = ast.parse(path.read_bytes(), filename=str(path))
+    is_pkg = path.name == "__init__.py"
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = name.split(".")
+                base = base if is_pkg else base[:-1]
+                base = base[: len(base) - (node.level - 1)]
+                mod = ".".join(base + ([node.module] if node.module else []))
+            else:
+                mod = node.module or ""
+            found.add(mod)
+            found.update(f"{mod}.{a.name}" for a in node.names)
+    out = set()
+    for m in found:
+        if m == "homelib" or m.startswith("homelib."):
+            parts = m.split(".")
+            # importing a.b.c runs the __init__ of a and a.b too
+            out.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+    return {m for m in out if _module_path(package, m) is not None}
+
+
+@functools.cache
+def module_closure(module: str) -> tuple[str, ...]:
+    """``module`` and every homelib module it imports, directly or not (sorted).
+
+    Imports are read from the source (``import`` and ``from ... import``
+    statements anywhere in a module, relative ones resolved), so the closure
+    is what the module can run without a dynamic import.
+
+    Parameters
+    ----------
+    module : str
+        A dotted homelib module name, e.g. ``"homelib.pfli.world"``.
+
+    Returns
+    -------
+    tuple of str
+
+    Examples
+    --------
+    >>> mods = module_closure("homelib.geo")
+    >>> "homelib.geo" in mods and "homelib.pfli.model" not in mods
+    True
+    """
+    package = Path(__file__).resolve().parent
+    if _module_path(package, module) is None:
+        raise ValueError(f"module: {module!r} is not a homelib module")
+    seen: set[str] = set()
+    parts = module.split(".")
+    todo = [".".join(parts[:i]) for i in range(1, len(parts) + 1)]  # its packages run too
+    while todo:
+        m = todo.pop()
+        if m in seen:
+            continue
+        seen.add(m)
+        path = _module_path(package, m)
+        todo.extend(_imported_modules(package, m, path) - seen)
+    return tuple(sorted(seen))
+
+
+@functools.cache
+def code_hash(module: str | None = None) -> str:
+    """Hash of the source of the ``homelib`` package, or of the code one module runs.
+
+    Parameters
+    ----------
+    module : str, optional
+        A dotted homelib module: hash only it and the homelib modules it
+        imports (:func:`module_closure`), so that a cache entry built by
+        that module outlives changes to code it cannot reach. Default: every
+        module of the package.
 
     Returns
     -------
@@ -308,10 +393,16 @@ def code_hash() -> str:
     --------
     >>> len(code_hash())
     16
+    >>> code_hash("homelib.geo") != code_hash()
+    True
     """
     h = hashlib.sha256()
     package = Path(__file__).resolve().parent
-    for path in sorted(package.rglob("*.py")):
+    if module is None:
+        paths = sorted(package.rglob("*.py"))
+    else:
+        paths = sorted(_module_path(package, m) for m in module_closure(module))
+    for path in paths:
         h.update(str(path.relative_to(package)).encode())
         h.update(path.read_bytes())
     return h.hexdigest()[:16]

@@ -29,11 +29,6 @@ PENDING = {
     "homelib.claims.simulated",
     "homelib.h2sea.report.models",
     "homelib.h2sea.report.survey",
-    "homelib.home.chain",
-    "homelib.home.disclosure",
-    "homelib.home.exposure",
-    "homelib.home.profile",
-    "homelib.home.simulated",
 }
 
 MODULES = sorted(m.name for m in pkgutil.walk_packages(homelib.__path__, "homelib.")

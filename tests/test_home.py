@@ -961,6 +961,20 @@ def test_risk_level_error_names_nan_plainly():
         risk_levels([0.2, np.nan])
 
 
+def test_bad_level_and_unknown_person_are_named_plainly():
+    # NumPy 2 prints its scalars as np.float64(3.0) / np.int64(8): the messages show the value
+    with pytest.raises(ValueError, match=r"levels: value 3 is not a class 0\.\.2"):
+        chain.national_distribution(pd.Series([0, 3]))
+    with pytest.raises(ValueError, match=r"levels: value 1\.5 is not a class"):
+        chain.city_distribution(pd.Series([0, 1.5]), pd.Series(["A", "A"]))
+    X = pd.DataFrame({"hp_count": [0.0], "rp_count": [1.0], "poi_count": [9.0],
+                      "urban_type": ["rural"]}, index=pd.Index([7], name="person_id"))
+    o = pd.DataFrame({"person_id": [8], "task": ["education"], "confidence": [0.6],
+                      "correct": [True]})
+    with pytest.raises(KeyError, match=r"outcomes: person_id 8 is not in the feature table"):
+        hx.exposure_table(o, X)
+
+
 # ---------------------------------------------------------------------------
 # chapter 13 on a feature table of your own: the exposure features' columns
 # ---------------------------------------------------------------------------

@@ -1,7 +1,10 @@
+import hashlib
 import json
 import os
 import pickle
 import stat
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -57,11 +60,68 @@ def test_cache_key_includes_library_code_and_package_versions(tmp_root, monkeypa
         return len(calls)
 
     assert io.cached("obj", {"seed": 1}, build) == 1
-    monkeypatch.setattr(io, "code_hash", lambda: "changed-code")
+    monkeypatch.setattr(io, "code_hash", lambda code=None: "changed-code")
     assert io.cached("obj", {"seed": 1}, build) == 2
     monkeypatch.setattr(io, "package_versions", lambda: {"numpy": "0.0.1"})
     assert io.cached("obj", {"seed": 1}, build) == 3
     assert io.cached("obj", {"seed": 1}, build) == 3
+
+
+def test_a_scoped_cache_key_hashes_only_the_code_the_builder_imports(tmp_root, monkeypatch):
+    seen = []
+
+    def fake_hash(code=None):
+        seen.append(code)
+        return {"homelib.geo": "geo-v1"}.get(code, "all-v1")
+
+    monkeypatch.setattr(io, "code_hash", fake_hash)
+    assert io.cached("obj", {"seed": 1}, lambda: "scoped", code="homelib.geo") == "scoped"
+    assert seen == ["homelib.geo"]
+    # another module's code changes: the scoped entry is reused, the unscoped one is not
+    monkeypatch.setattr(io, "code_hash", lambda code=None: {"homelib.geo": "geo-v1"}.get(code, "all-v2"))
+    assert io.cached("obj", {"seed": 1}, lambda: "rebuilt", code="homelib.geo") == "scoped"
+    assert io.cached("obj", {"seed": 1}, lambda: "unscoped") == "unscoped"
+    monkeypatch.setattr(io, "code_hash", lambda code=None: "geo-v2")
+    assert io.cached("obj", {"seed": 1}, lambda: "rebuilt", code="homelib.geo") == "rebuilt"
+
+
+def test_module_closure_follows_relative_and_absolute_imports():
+    world = paths.module_closure("homelib.pfli.world")
+    assert {"homelib", "homelib.pfli", "homelib.pfli.world", "homelib.pfli.data", "homelib.geo",
+            "homelib.io", "homelib.paths"} <= set(world)
+    assert "homelib.pfli.model" not in world and "homelib.h2sea" not in world
+    part = paths.module_closure("homelib.pfli.scale.partitioned")  # `from ..model import` (level 2)
+    assert {"homelib.pfli.scale", "homelib.pfli.model", "homelib.pfli.clusters"} <= set(part)
+    assert list(world) == sorted(world)
+    with pytest.raises(ValueError, match="'homelib.nope' is not a homelib module"):
+        paths.module_closure("homelib.nope")
+
+
+@pytest.mark.parametrize("module", ["homelib.pfli.world", "homelib.h2sea.world",
+                                    "homelib.pfli.scale.partitioned", "homelib.exposure.estimator"])
+def test_module_closure_holds_every_homelib_module_an_import_loads(module):
+    """An independent check: what a fresh interpreter loads is inside the static closure."""
+    code = (f"import sys, {module}; "
+            "print('\\n'.join(m for m in sys.modules if m == 'homelib' or m.startswith('homelib.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=paths.project_root())
+    loaded = set(out.stdout.split())
+    assert loaded and loaded <= set(paths.module_closure(module)), loaded - set(paths.module_closure(module))
+
+
+def test_code_hash_of_a_module_is_the_hash_of_its_closure_files():
+    package = paths.project_root() / "homelib"
+    files = []
+    for m in paths.module_closure("homelib.pfli.world"):
+        rel = m.split(".")[1:]
+        init = package.joinpath(*rel, "__init__.py")
+        files.append(init if init.is_file() else package.joinpath(*rel).with_suffix(".py"))
+    h = hashlib.sha256()
+    for f in sorted(files):
+        h.update(str(f.relative_to(package)).encode())
+        h.update(f.read_bytes())
+    assert paths.code_hash("homelib.pfli.world") == h.hexdigest()[:16]
+    assert paths.code_hash("homelib.pfli.world") != paths.code_hash()
 
 
 def test_write_result_csv_enforces_contract_and_goes_to_scratch(tmp_root):

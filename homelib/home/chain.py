@@ -31,6 +31,7 @@ Examples
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -41,6 +42,8 @@ from numpy.typing import ArrayLike, NDArray
 from ..exposure.features import HIDEABLE, HIDING_SUBSETS, hide_label, user_category
 from ..geo import haversine_km
 from ..pfli.clusters import select_locations
+from ..pfli.data import world_from_tables
+from ..pfli.model import PFLITrainingWarning, fit_pfli
 from .summary import NONNEGATIVE, SHARE, summarise_splits
 
 __all__ = [
@@ -62,20 +65,76 @@ CHAIN_COLUMNS = ["user_id", "true_place", "pred_place", "error_km", "city_expose
 """Columns of :func:`chain_table`."""
 
 
+def _example_chain() -> dict[str, Any]:
+    """A tiny social world and a tiny survey for the examples of this module.
+
+    Social side: 4 places (Paris, Evry, Lyon, Villeurbanne), 24 users; user ``i`` lives
+    at place ``i % 4`` (hometown the same, but swapped with the neighbouring place for
+    every third user), works there, shows the work for even ``i`` and has friends in its
+    own city; users 4, 9, 14 and 19 hide their city (LN users, ``"users"``, one per
+    place). ``"model"`` is PFLI fitted on the others (its clipping warnings silenced);
+    ``"clusters"`` groups {Paris, Evry} and {Lyon, Villeurbanne}. Survey side: 12 people,
+    6 in a ``"big"`` city (income levels 2, 2, 2, 1, 0 and one unanswered) and 6 in a
+    ``"small"`` one (0, 0, 0, 1, 2, 0); ``"mapping"`` sends Paris and Lyon to the big
+    city, Evry and Villeurbanne to the small one (:func:`rank_mapping`), and
+    ``"distribution"`` is :func:`city_distribution` of the survey (smoothing 1).
+    """
+    i = np.arange(24)
+    cur = i % 4
+    places = pd.DataFrame({"place_id": range(4), "name": ["Paris", "Evry", "Lyon", "Villeurbanne"],
+                           "lat": [48.86, 48.63, 45.76, 45.77], "lon": [2.35, 2.44, 4.84, 4.88],
+                           "population": [2_100_000, 53_000, 520_000, 150_000]})
+    users = pd.DataFrame({"user_id": i, "current_place": cur,
+                          "hometown": np.where(i % 3 == 0, cur ^ 1, cur), "work": cur,
+                          "current_visible": i % 5 != 4, "hometown_visible": True,
+                          "work_visible": i % 2 == 0, "friends_visible": True})
+    edges = [(a, b) for a in i for b in i[a + 1:] if cur[a] == cur[b] and (a + b) % 3]
+    world = world_from_tables(places, users, edges)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PFLITrainingWarning)
+        model = fit_pfli(world, seed=0)
+    levels = pd.Series([2, 2, 2, 1, 0, None, 0, 0, 0, 1, 2, 0], dtype="Int64")
+    cities = pd.Series(["big"] * 6 + ["small"] * 6)
+    households = pd.Series({"big": 1000.0, "small": 100.0})
+    return {"world": world, "model": model, "clusters": np.array([0, 0, 1, 1]),
+            "users": np.flatnonzero(~world.users["current_visible"].to_numpy()),
+            "levels": levels, "cities": cities,
+            "mapping": rank_mapping(world.places["population"], households),
+            "distribution": city_distribution(levels, cities)}
+
+
 def _levels(levels: pd.Series, n_classes: int) -> NDArray:
     lab = pd.to_numeric(levels, errors="coerce").to_numpy(dtype=float)
     obs = lab[~np.isnan(lab)]
     bad = obs[(obs < 0) | (obs >= n_classes) | (obs != np.round(obs))]
     if bad.size:
-        raise ValueError(f"levels: value {bad[0]!r} is not a class 0..{n_classes - 1}")
+        raise ValueError(f"levels: value {bad[0]:g} is not a class 0..{n_classes - 1}")
     return lab
 
 
 def national_distribution(levels: pd.Series, n_classes: int = 3) -> NDArray:
     """Share of each level among the observed labels.
 
+    Parameters
+    ----------
+    levels : Series
+        Class per person (``Int64``, missing = no answer, left out).
+    n_classes : int
+        Number of levels ``0 .. n_classes - 1``.
+
+    Returns
+    -------
+    ndarray
+        ``n_classes`` shares summing to 1.
+
+    Examples
+    --------
     >>> national_distribution(pd.Series([0, 0, 1, None], dtype="Int64")).round(3).tolist()
     [0.667, 0.333, 0.0]
+    >>> national_distribution(pd.Series([None, None], dtype="Int64"))
+    Traceback (most recent call last):
+    ...
+    ValueError: levels: no observed label
     """
     lab = _levels(levels, n_classes)
     obs = lab[~np.isnan(lab)].astype(int)
@@ -94,6 +153,8 @@ def city_distribution(levels: pd.Series, cities: pd.Series, n_classes: int = 3,
         Class per person (``Int64``, missing = no answer, left out).
     cities : Series
         City of each person (same index).
+    n_classes : int
+        Number of levels ``0 .. n_classes - 1``.
     smoothing : float
         Pseudo-count ``s`` pulling small cities toward the national shares.
 
@@ -102,10 +163,19 @@ def city_distribution(levels: pd.Series, cities: pd.Series, n_classes: int = 3,
     DataFrame
         Index city, columns ``0 .. n_classes - 1``, rows summing to 1.
 
+    Examples
+    --------
     >>> d = city_distribution(pd.Series([0, 0, 2, 2], dtype="Int64"),
     ...                       pd.Series(["A", "A", "B", "B"]), smoothing=0.0)
     >>> d.to_numpy().tolist()
     [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]
+
+    With one pseudo-count, city A (2 people of level 0) moves a third of the way to
+    the national shares (0.5, 0, 0.5):
+
+    >>> city_distribution(pd.Series([0, 0, 2, 2], dtype="Int64"),
+    ...                   pd.Series(["A", "A", "B", "B"])).round(3).loc["A"].tolist()
+    [0.833, 0.0, 0.167]
     """
     if not np.isfinite(smoothing) or smoothing < 0:
         raise ValueError(f"smoothing = {smoothing!r} must be a non-negative number")
@@ -125,8 +195,7 @@ def city_distribution(levels: pd.Series, cities: pd.Series, n_classes: int = 3,
 
 
 def rank_mapping(source_size: pd.Series, target_size: pd.Series) -> pd.Series:
-    """Map each source (e.g. a social-world place) to the target (a survey city)
-    at the nearest population percentile.
+    """Map each source (a social-world place) to the target (a survey city) of nearest percentile.
 
     Percentiles are mid-ranks divided by the count, so the largest source goes
     to the largest target and the smallest to the smallest. Ties go to the
@@ -141,6 +210,12 @@ def rank_mapping(source_size: pd.Series, target_size: pd.Series) -> pd.Series:
     -------
     Series
         Target id per source id.
+
+    Examples
+    --------
+    >>> places = pd.Series([2_100_000, 53_000, 520_000, 150_000], index=[0, 1, 2, 3])
+    >>> rank_mapping(places, pd.Series({"big": 6.0, "small": 3.0})).to_dict()
+    {0: 'big', 1: 'small', 2: 'big', 3: 'small'}
     """
     for name, s in (("source_size", source_size), ("target_size", target_size)):
         v = pd.to_numeric(s, errors="coerce").to_numpy(float)
@@ -196,8 +271,40 @@ def people_per_city(cities: pd.Series, weights: pd.Series | None = None) -> pd.S
 
 def predicted_places(pfli_model: Any, world: Any, clusters: ArrayLike, users: ArrayLike,
                      hide: Sequence[str] | frozenset = frozenset()) -> NDArray[np.int64]:
-    """The place PFLI predicts for each user (``PFLI_prob``: the most probable
-    place of the selected cluster, Sec 6), after hiding ``hide``."""
+    """The place PFLI predicts for each user, after hiding ``hide``.
+
+    The prediction is ``PFLI_prob`` (Sec 6): the most probable place of the cluster
+    that :func:`homelib.pfli.clusters.select_locations` selects.
+
+    Parameters
+    ----------
+    pfli_model : PFLIModel
+        A fitted PFLI model (:func:`homelib.pfli.model.fit_pfli`), or any object with
+        its ``score(world, users, hide=...)`` method.
+    world : SocialWorld
+    clusters : array of int
+        Cluster of every place (:mod:`homelib.pfli.clusters`).
+    users : array of int
+        User ids.
+    hide : subset of {"HT", "WE", "F"}
+        What the users hide on top of their city.
+
+    Returns
+    -------
+    ndarray of int64
+        Predicted place id per user.
+
+    Examples
+    --------
+    >>> ex = _example_chain()
+    >>> ex["users"].tolist(), ex["world"].users["current_place"][ex["users"]].tolist()
+    ([4, 9, 14, 19], [0, 1, 2, 3])
+    >>> predicted_places(ex["model"], ex["world"], ex["clusters"], ex["users"]).tolist()
+    [0, 1, 2, 3]
+    >>> predicted_places(ex["model"], ex["world"], ex["clusters"], ex["users"],
+    ...                  hide={"F"}).tolist()  # user 9 shows only its friends
+    [0, 0, 2, 3]
+    """
     scores = pfli_model.score(world, np.asarray(users, dtype=np.int64), hide=frozenset(hide))
     sel = select_locations(scores, world.places, np.asarray(clusters), "prob")
     place = sel["pred_place"].to_numpy(np.int64)
@@ -232,6 +339,22 @@ def chain_table(users: ArrayLike, true_place: ArrayLike, pred_place: ArrayLike,
     -------
     DataFrame
         :data:`CHAIN_COLUMNS`.
+
+    Examples
+    --------
+    User 4 lives in Paris (place 0) and is predicted there; user 9 lives in Evry (1)
+    and is predicted in Lyon (2), 367 km away. Paris and Lyon map to the big city,
+    where the attacker guesses level 2; Evry maps to the small one, where level 2 has
+    a share of 0.195:
+
+    >>> ex = _example_chain()
+    >>> t = chain_table([4, 9], [0, 1], [0, 2], ex["world"].places, ex["mapping"],
+    ...                 attacker=ex["distribution"], truth=ex["distribution"],
+    ...                 national_level=0, k_km=100.0)
+    >>> t[["city_exposed", "attacker_level"]].to_numpy().tolist()
+    [[True, 2], [False, 2]]
+    >>> t[["p_income", "p_both", "p_prior_only"]].round(3).to_numpy().tolist()
+    [[0.561, 0.561, 0.242], [0.195, 0.0, 0.636]]
     """
     if not np.isfinite(k_km) or k_km <= 0:
         raise ValueError(f"k_km = {k_km!r} must be a positive number of km")
@@ -264,17 +387,32 @@ def chain_table(users: ArrayLike, true_place: ArrayLike, pred_place: ArrayLike,
 
 def hiding_predictions(pfli_model: Any, world: Any, clusters: ArrayLike,
                        users: ArrayLike) -> pd.DataFrame:
-    """PFLI's predicted place for each user now and after each of the 8 subsets
-    of {HT, WE, F} is hidden.
+    """PFLI's predicted place of each user, now and after hiding each subset of {HT, WE, F}.
 
-    Hiding recomputes the user's PFLI probabilities and hence the predicted
+    The 8 subsets run from nothing hidden (``hide == ""``) to all three. Hiding recomputes the user's PFLI probabilities and hence the predicted
     city (never a lookup). ``n_changed`` counts the hidden fields the user
     actually showed (the cost of the hiding).
+
+    Parameters
+    ----------
+    pfli_model, world, clusters, users
+        As in :func:`predicted_places`.
 
     Returns
     -------
     DataFrame
         ``hide, n_changed, user_id, true_place, pred_place``, 8 rows per user.
+
+    Examples
+    --------
+    User 9 (in Evry, place 1) shows a hometown and its friends but no work: hiding WE
+    costs nothing and changes nothing, and its friends are what place it in Evry:
+
+    >>> ex = _example_chain()
+    >>> p = hiding_predictions(ex["model"], ex["world"], ex["clusters"], [9])
+    >>> p[["hide", "n_changed", "pred_place"]].to_numpy().tolist()  # doctest: +NORMALIZE_WHITESPACE
+    [['', 0, 1], ['HT', 1, 1], ['WE', 0, 1], ['F', 1, 0], ['HT+WE', 1, 1], ['HT+F', 2, 0],
+     ['WE+F', 1, 0], ['HT+WE+F', 2, 0]]
     """
     ids = np.asarray(users, dtype=np.int64)
     truth_place = world.users["current_place"].to_numpy(np.int64)[ids]
@@ -293,10 +431,28 @@ def chain_hidings(predictions: pd.DataFrame, places: pd.DataFrame, mapping: pd.S
                   k_km: float) -> pd.DataFrame:
     """:func:`chain_table` for every row of :func:`hiding_predictions`.
 
+    Parameters
+    ----------
+    predictions : DataFrame
+        :func:`hiding_predictions`.
+    places, mapping, attacker, truth, national_level, k_km
+        As in :func:`chain_table`.
+
     Returns
     -------
     DataFrame
         ``hide, n_changed`` and :data:`CHAIN_COLUMNS`.
+
+    Examples
+    --------
+    >>> ex = _example_chain()
+    >>> p = hiding_predictions(ex["model"], ex["world"], ex["clusters"], ex["users"])
+    >>> t = chain_hidings(p, ex["world"].places, ex["mapping"], ex["distribution"],
+    ...                   ex["distribution"], national_level=0, k_km=100.0)
+    >>> t.columns.tolist()[:4], len(t)
+    (['hide', 'n_changed', 'user_id', 'true_place'], 32)
+    >>> t.groupby("hide", sort=False)["city_exposed"].mean().loc[["", "HT+WE+F"]].tolist()
+    [1.0, 0.5]
     """
     need = ["hide", "n_changed", "user_id", "true_place", "pred_place"]
     missing = [c for c in need if c not in predictions]
@@ -329,7 +485,8 @@ def chain_over_splits(predictions: pd.DataFrame, places: pd.DataFrame, mapping: 
     ----------
     predictions : DataFrame
         :func:`hiding_predictions`.
-    places, mapping : see :func:`chain_table`.
+    places, mapping : DataFrame, Series
+        As in :func:`chain_table`.
     levels : Series
         The survey's labels of the attribute inferred through the chain
         (``Int64``, e.g. personal income).
@@ -337,6 +494,14 @@ def chain_over_splits(predictions: pd.DataFrame, places: pd.DataFrame, mapping: 
         City of every survey person (index of ``levels``).
     train_rows : sequence of arrays
         Row positions of each split's training part.
+    k_km : float
+        The city counts as exposed when the error is below ``k_km``.
+    seed : int
+        Seed of the random parts of the users.
+    smoothing : float
+        Pseudo-count of :func:`city_distribution`.
+    level : float
+        Confidence level of the intervals.
 
     Returns
     -------
@@ -344,6 +509,20 @@ def chain_over_splits(predictions: pd.DataFrame, places: pd.DataFrame, mapping: 
         Per split and hiding the means of ``n_changed, city_exposed,
         p_income, p_both, p_prior_only`` and the number of users; and their
         summary over splits (:func:`homelib.home.summary.summarise_splits`).
+
+    Examples
+    --------
+    Two splits of the survey (the first and the last 8 people), each paired with 2 of
+    the 4 users:
+
+    >>> ex = _example_chain()
+    >>> p = hiding_predictions(ex["model"], ex["world"], ex["clusters"], ex["users"])
+    >>> per, summary = chain_over_splits(p, ex["world"].places, ex["mapping"], ex["levels"],
+    ...                                  ex["cities"], [range(8), range(4, 12)], 100.0)
+    >>> per.groupby("split")["users"].first().tolist(), len(summary)
+    ([2, 2], 8)
+    >>> summary[["hide", "city_exposed"]].tail(3).to_numpy().tolist()
+    [['HT+F', 0.75], ['WE+F', 1.0], ['HT+WE+F', 0.5]]
     """
     repeats = len(train_rows)
     if repeats < 1:
@@ -389,6 +568,8 @@ def hiding_costs(summary: pd.DataFrame) -> pd.DataFrame:
         after hiding), ``drop_per_field`` (``drop / n_changed``) and ``rank``
         (1 = the most exposure removed per field actually hidden).
 
+    Examples
+    --------
     >>> s = pd.DataFrame({"hide": ["", "HT", "F", "HT+F"], "n_changed": [0.0, 1.0, 1.0, 2.0],
     ...                   "p_both": [0.4, 0.35, 0.2, 0.1]})
     >>> hiding_costs(s)[["hide", "drop_per_field", "rank"]].round(3).to_numpy().tolist()

@@ -50,7 +50,7 @@ from ..h2sea.features import (
     price_features,
     statistics_features,
 )
-from ..h2sea.sources import POI_CATEGORIES, Sources
+from ..h2sea.sources import POI_CATEGORIES, YEARS, Sources
 
 __all__ = [
     "HIDDEN",
@@ -94,6 +94,17 @@ class Disclosure:
     names : tuple of str
         The fields of :data:`NAME_FIELDS` the attacker learns.
     description : str
+        One line for tables and captions.
+
+    Examples
+    --------
+    >>> d = Disclosure("street", "point", ("province", "city", "street"), "the street only")
+    >>> d.location, "town" in d.names
+    ('point', False)
+    >>> Disclosure("nearby", "1 km", (), "within a kilometre")
+    Traceback (most recent call last):
+    ...
+    ValueError: Disclosure.location = '1 km' is not a known location
     """
 
     name: str
@@ -125,6 +136,41 @@ LADDER: dict[str, Disclosure] = {
 }
 """The disclosures of chapter 13, from the most to the least precise."""
 
+
+def _example_sources() -> tuple[Sources, pd.DataFrame]:
+    """A tiny collection and its gazetteer for the examples of this module.
+
+    Three homes of city A: persons 1 and 2 in town t1 of county a1 (a city centre, 500 m
+    apart), person 3 in town t2 of county a2 (rural, 24 km away); three sale listings
+    (two near t1, one at t2), one rental, statistics for county a1 and town t1 only, four
+    POIs (three around t1, one at t2). The gazetteer has two villages in t1 (100 and 300
+    households) and one in t2.
+    """
+    homes = pd.DataFrame({
+        "person_id": [1, 2, 3], "lat": [30.000, 30.004, 30.200], "lon": [120.000, 120.003, 120.100],
+        "province": "Zhejiang", "city": "A", "county": ["a1", "a1", "a2"],
+        "town": ["t1", "t1", "t2"], "street": ["s1", "s2", "s3"],
+        "zip_code": ["310001", "310001", "310002"],
+        "urban_type": ["city_center", "city_center", "rural"]})
+    sale = pd.DataFrame({"lat": [30.001, 30.002, 30.201], "lon": [120.001, 120.0, 120.1],
+                         "price": [10000.0, 20000.0, 8000.0], "city": "A"})
+    rent = pd.DataFrame({"lat": [30.001], "lon": [120.001], "price": [40.0], "city": ["A"]})
+    county_income = pd.DataFrame({"city": "A", "county": "a1", "year": list(YEARS),
+                                  "income": 30000.0})
+    town_stats = pd.DataFrame({"city": "A", "county": "a1", "town": "t1", "year": list(YEARS),
+                               "budget": 50.0, "tax": 20.0})
+    pois = pd.DataFrame({"lat": [30.0, 30.001, 30.003, 30.2],
+                         "lon": [120.0, 120.001, 120.002, 120.1],
+                         "category": ["food/bar", "food/bar", "hotel/star_hotel", "food/bar"]})
+    sources = Sources(homes=homes, sale=sale, rent=rent,
+                      city_prices=pd.DataFrame({"city": ["A"], "avg_price": [12000.0]}),
+                      county_income=county_income, town_stats=town_stats, pois=pois,
+                      functions=pd.DataFrame())
+    gazetteer = pd.DataFrame({"province": "Zhejiang", "city": "A", "county": ["a1", "a1", "a2"],
+                              "town": ["t1", "t1", "t2"], "lat": [30.0, 30.01, 30.2],
+                              "lon": [120.0, 120.0, 120.1], "households": [100, 300, 50]})
+    return sources, gazetteer
+
 _AREA_KEYS = {"town": ["city", "county", "town"], "county": ["city", "county"], "city": ["city"]}
 
 
@@ -133,6 +179,22 @@ def grid_centres(lat: ArrayLike, lon: ArrayLike, cell_km: float = 2.0) -> tuple[
 
     Rows of the grid are ``cell_km / 111.2`` degrees of latitude high; within
     a row, cells are ``cell_km`` wide at the row's central latitude.
+
+    Parameters
+    ----------
+    lat, lon : array of float
+        Points in degrees.
+    cell_km : float
+        Side of a cell.
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        Latitude and longitude of each point's cell centre.
+
+    Examples
+    --------
+    Two points 2 km apart north-south fall in neighbouring cells:
 
     >>> la, lo = grid_centres([0.001, 0.019], [0.001, 0.001], 2.0)
     >>> [round(float(x), 5) for x in la], [round(float(x), 5) for x in lo]
@@ -165,6 +227,8 @@ def area_centroids(gazetteer: pd.DataFrame, level: str) -> pd.DataFrame:
         The key columns of the level (``city``; ``city, county``; or
         ``city, county, town``) and ``lat, lon``.
 
+    Examples
+    --------
     >>> g = pd.DataFrame({"city": ["A", "A", "B"], "county": ["a", "a", "b"],
     ...                   "town": ["t", "u", "v"], "lat": [0.0, 1.0, 5.0],
     ...                   "lon": [0.0, 0.0, 5.0], "households": [1, 3, 2]})
@@ -215,13 +279,40 @@ def disclosed_homes(homes: pd.DataFrame, disclosure: Disclosure,
     undisclosed address fields are :data:`HIDDEN`; ``location_error_km`` is the
     distance between the home and the disclosed point.
 
-    >>> h = pd.DataFrame({"person_id": [1], "lat": [30.0], "lon": [120.0],
-    ...                   "province": ["Zhejiang"], "city": ["c"], "county": ["k"],
-    ...                   "town": ["t"], "street": ["s"], "zip_code": ["310000"],
-    ...                   "urban_type": ["rural"]})
-    >>> d = disclosed_homes(h, LADDER["no_names"])
-    >>> d[["city", "zip_code", "location_error_km"]].to_numpy().tolist()
-    [['<hidden>', '<hidden>', 0.0]]
+    Parameters
+    ----------
+    homes : DataFrame
+        ``lat, lon`` and the address fields :data:`NAME_FIELDS` (other columns are kept).
+    disclosure : Disclosure
+    gazetteer : DataFrame, optional
+        Villages and communities (see :func:`area_centroids`); needed for town,
+        county and city disclosures.
+    cell_km : float
+        Grid cell size for ``location == "grid"``.
+
+    Returns
+    -------
+    DataFrame
+        A copy of ``homes`` as described, plus ``location_error_km``.
+
+    Examples
+    --------
+    >>> sources, gazetteer = _example_sources()
+    >>> d = disclosed_homes(sources.homes, LADDER["no_names"])
+    >>> d[["city", "zip_code", "location_error_km"]].to_numpy().tolist()[0]
+    ['<hidden>', '<hidden>', 0.0]
+
+    Disclosing the town moves both homes of t1 to its household-weighted centroid:
+
+    >>> d = disclosed_homes(sources.homes, LADDER["town"], gazetteer)
+    >>> d[["town", "street", "lat"]].to_numpy().tolist()
+    [['t1', '<hidden>', 30.0075], ['t1', '<hidden>', 30.0075], ['t2', '<hidden>', 30.2]]
+    >>> d["location_error_km"].round(2).tolist()
+    [0.83, 0.48, 0.0]
+    >>> disclosed_homes(sources.homes, LADDER["town"])
+    Traceback (most recent call last):
+    ...
+    ValueError: disclosure 'town' needs a gazetteer of areas
     """
     io.require_columns(homes, ["lat", "lon", *NAME_FIELDS], "homes")
     lat, lon = _points(homes, gazetteer, disclosure, cell_km)
@@ -245,6 +336,22 @@ def near_points(lat: ArrayLike, lon: ArrayLike, query_lat: ArrayLike, query_lon:
     query on the kept points gives the same answer as on all of them, and an
     index of a few nearby POIs is built in a fraction of the time.
 
+    Parameters
+    ----------
+    lat, lon : array of float
+        The points to filter (e.g. POIs).
+    query_lat, query_lon : array of float
+        The query points (e.g. disclosed homes).
+    radius_km : float
+        The radius of the later queries.
+
+    Returns
+    -------
+    ndarray of bool
+        One flag per point: True where it may be within ``radius_km`` of a query.
+
+    Examples
+    --------
     >>> near_points([0.0, 0.01, 1.0], [0.0, 0.0, 1.0], [0.0], [0.0], 2.0).tolist()
     [True, True, False]
     """
@@ -275,6 +382,24 @@ def poi_counts(lat: ArrayLike, lon: ArrayLike, pois: pd.DataFrame,
     homes of a town share its centroid) are queried once; ``index`` is a
     :class:`homelib.geo.SphereIndex` of ``pois`` built once for many calls.
 
+    Parameters
+    ----------
+    lat, lon : array of float
+        The points (homes or disclosed points).
+    pois : DataFrame
+        ``lat, lon, category`` (a code of :data:`homelib.h2sea.sources.POI_CATEGORIES`).
+    radius_km : float
+        The radius around each point.
+    index : SphereIndex, optional
+        An index of ``pois`` (same rows).
+
+    Returns
+    -------
+    ndarray
+        ``(n_points, 114)`` counts.
+
+    Examples
+    --------
     >>> pois = pd.DataFrame({"lat": [0.0, 0.0, 1.0], "lon": [0.0, 0.0, 1.0],
     ...                      "category": ["food/bar", "food/bar", "food/bar"]})
     >>> int(poi_counts([0.0, 1.0], [0.0, 1.0], pois).sum(axis=1).tolist()[0])
@@ -307,6 +432,18 @@ def poi_counts(lat: ArrayLike, lon: ArrayLike, pois: pd.DataFrame,
 def poi_reference_shares(counts: ArrayLike) -> NDArray:
     """``OF_j`` of H2SEA Eq 2: each category's share of all POIs collected around the homes.
 
+    Parameters
+    ----------
+    counts : array, shape (n_homes, n_categories)
+        POI counts around the exact homes (:func:`poi_counts`).
+
+    Returns
+    -------
+    ndarray
+        One share per category (all 0 when there is no POI).
+
+    Examples
+    --------
     >>> poi_reference_shares([[3.0, 1.0], [0.0, 0.0]]).tolist()
     [0.75, 0.25]
     """
@@ -320,6 +457,21 @@ def poi_share_features(counts: ArrayLike, reference: ArrayLike) -> pd.DataFrame:
     With the reference of the same points this is
     :func:`homelib.h2sea.features.poi_features` (a test checks it).
 
+    Parameters
+    ----------
+    counts : array, shape (n_points, n_categories)
+        POI counts around each point (:func:`poi_counts`).
+    reference : array, shape (n_categories,)
+        ``OF_j`` (:func:`poi_reference_shares`); a category with ``OF_j = 0`` gets 0.
+
+    Returns
+    -------
+    DataFrame
+        ``poi_<code>`` per category (``poi_<j>`` unless there are 114 categories)
+        and ``poi_count``.
+
+    Examples
+    --------
     >>> f = poi_share_features([[3.0, 1.0], [0.0, 1.0]], [0.75, 0.25])
     >>> f.iloc[:, :2].round(3).to_numpy().tolist(), f["poi_count"].tolist()
     ([[1.0, 1.0], [0.0, 4.0]], [4.0, 1.0])
@@ -381,6 +533,25 @@ def disclosed_features(sources: Sources, disclosure: Disclosure, *,
         The feature table indexed by ``person_id`` (the columns of
         :func:`homelib.h2sea.features.build_features`, categorical fields as
         ``category``), and the disclosed homes (:func:`disclosed_homes`).
+
+    Examples
+    --------
+    >>> sources, gazetteer = _example_sources()
+    >>> homes = sources.homes
+    >>> ref = poi_reference_shares(poi_counts(homes["lat"], homes["lon"], sources.pois))
+    >>> X, seen = disclosed_features(sources, LADDER["exact"], reference_shares=ref)
+    >>> X.index.tolist(), X[["hp_count", "hp_mean", "poi_count"]].to_numpy().tolist()
+    ([1, 2, 3], [[2.0, 15000.0, 3.0], [2.0, 15000.0, 3.0], [1.0, 8000.0, 1.0]])
+
+    From the city alone, every home sits at the city's centroid, with no listing or
+    POI within 2 km: the sale price is the nearest listing's (the 10 km fallback):
+
+    >>> X, seen = disclosed_features(sources, LADDER["city"], gazetteer=gazetteer,
+    ...                              reference_shares=ref)
+    >>> X[["hp_count", "hp_mean", "hp_fill_nearest", "poi_count"]].iloc[0].tolist()
+    [0.0, 20000.0, 1.0, 0.0]
+    >>> str(X["town"].iloc[0]), seen["location_error_km"].round(1).tolist()
+    ('A/<hidden>/<hidden>', [3.4, 2.9, 20.9])
     """
     homes = sources.homes.reset_index(drop=True)
     seen = disclosed_homes(homes, disclosure, gazetteer, cell_km)
@@ -404,9 +575,24 @@ def disclosed_features(sources: Sources, disclosure: Disclosure, *,
 
 
 def within_tolerance(exact: ArrayLike, disclosed: ArrayLike, tolerance: float = 0.1) -> NDArray:
-    """Whether a statistic computed from the disclosure is within ``tolerance``
-    (relative) of its value at the exact home.
+    """Whether a statistic computed from the disclosure is within ``tolerance`` of the exact one.
 
+    The tolerance is relative to the value at the exact home.
+
+    Parameters
+    ----------
+    exact, disclosed : array of float
+        The statistic at the exact homes and at the disclosed points (same shape).
+    tolerance : float
+        Largest relative difference counted as "within".
+
+    Returns
+    -------
+    ndarray of bool
+        ``|disclosed - exact| <= tolerance * |exact|`` per element.
+
+    Examples
+    --------
     >>> within_tolerance([100.0, 100.0, 100.0], [105.0, 111.0, 89.0], 0.1).tolist()
     [True, False, False]
     """

@@ -145,6 +145,31 @@ def home_columns(X: pd.DataFrame, meta: pd.DataFrame | None = None) -> pd.DataFr
     return out
 
 
+def _example_table(n_people: int = 150, seed: int = 0) -> pd.DataFrame:
+    """An exposure table (:func:`exposure_table`) for the examples of this module.
+
+    ``n_people`` homes of random urban type; city homes (centre and border) have sale
+    listings and 300 POIs within 2 km, city centres also rentals, rural homes 5 POIs and
+    no listing. Each person has an education and an occupation outcome with a confidence
+    of 0.45, 0.65 or 0.85; the inference is correct with probability the confidence in a
+    city and 0.3 less in a village. Grouped (:func:`exposure_groups`), this gives 18 groups
+    (2 tasks x 3 urban types x 3 confidence bins) of 11 to 23 outcomes.
+    """
+    rng = np.random.default_rng(seed)
+    urban = rng.choice(list(URBAN_TYPES), n_people)
+    city = np.isin(urban, _CITY_TYPES)
+    X = pd.DataFrame({"hp_count": np.where(city, 12.0, 0.0),
+                      "rp_count": np.where(urban == "city_center", 4.0, 0.0),
+                      "poi_count": np.where(city, 300.0, 5.0), "urban_type": urban},
+                     index=pd.Index(range(n_people), name="person_id"))
+    outcomes = pd.DataFrame({"person_id": np.repeat(X.index, 2),
+                             "task": ["education", "occupation"] * n_people,
+                             "confidence": rng.choice([0.45, 0.65, 0.85], 2 * n_people)})
+    hit = outcomes["confidence"] - np.where(np.repeat(city, 2), 0.0, 0.3)
+    outcomes["correct"] = rng.uniform(size=2 * n_people) < hit
+    return exposure_table(outcomes, X)
+
+
 @dataclass(frozen=True)
 class BinSpec:
     """How (person, task) outcomes are grouped.
@@ -155,8 +180,20 @@ class BinSpec:
         Width of the ``log10(1 + POI count)`` bins (default 1: a bin per
         order of magnitude, the last one open).
     n_poi_bins : int
+    n_poi_bins : int
+        Number of POI density bins.
     conf_width : float
         Width of the confidence bins (confidence lies in [1/3, 1]).
+
+    Examples
+    --------
+    >>> b = BinSpec()
+    >>> b.poi_bin([0, 9, 99, 10**6]).tolist(), b.conf_bin([0.34, 0.65, 1.0]).tolist()
+    ([0, 1, 2, 4], [3, 6, 9])
+    >>> BinSpec(conf_width=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: conf_width = 0 must be in (0, 1]
     """
 
     poi_width: float = 1.0
@@ -200,6 +237,8 @@ def exposure_table(outcomes: pd.DataFrame, X: pd.DataFrame) -> pd.DataFrame:
         ``outcomes`` plus ``has_sale_2km, has_rent_2km, poi_count,
         poi_density, urban_type, is_city``.
 
+    Examples
+    --------
     >>> X = pd.DataFrame({"hp_count": [0.0, 3.0], "rp_count": [1.0, 0.0],
     ...                   "poi_count": [9.0, 999.0], "urban_type": ["rural", "city_center"]},
     ...                  index=pd.Index([7, 8], name="person_id"))
@@ -215,7 +254,7 @@ def exposure_table(outcomes: pd.DataFrame, X: pd.DataFrame) -> pd.DataFrame:
         raise ValueError(f"outcomes: unknown task(s) {unknown}; allowed {TASKS}")
     missing = ~outcomes["person_id"].isin(X.index)
     if missing.any():
-        raise KeyError(f"outcomes: person_id {outcomes['person_id'][missing].iloc[0]!r} "
+        raise KeyError(f"outcomes: person_id {outcomes['person_id'][missing].tolist()[0]!r} "
                        "is not in the feature table")
     f = X.loc[outcomes["person_id"].to_numpy(), ["hp_count", "rp_count", "poi_count", "urban_type"]]
     ut = f["urban_type"].astype(str).to_numpy()
@@ -246,18 +285,30 @@ def exposure_groups(table: pd.DataFrame, bins: BinSpec | None = None) -> pd.Data
     bin; the target is the group's share of correct inferences (``ep``), the
     features are the group's keys and its mean POI density and confidence.
 
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`exposure_table` (``correct`` and the exposure features).
+    bins : BinSpec, optional
+        How POI density and confidence are binned (default :class:`BinSpec`).
+
     Returns
     -------
     DataFrame
         ``task, has_sale_2km, has_rent_2km, urban_type, poi_bin, conf_bin,
         n, n_correct, ep, poi_density, confidence, is_city``.
 
+    Examples
+    --------
     >>> t = pd.DataFrame({"task": ["education"] * 3, "has_sale_2km": True,
     ...                   "has_rent_2km": False, "urban_type": "rural", "poi_count": 10.0,
     ...                   "poi_density": 1.04, "is_city": False,
     ...                   "confidence": [0.51, 0.55, 0.9], "correct": [True, False, True]})
     >>> exposure_groups(t)[["conf_bin", "n", "ep"]].to_numpy().tolist()
     [[5.0, 2.0, 0.5], [9.0, 1.0, 1.0]]
+    >>> g = exposure_groups(_example_table())
+    >>> len(g), int(g["n"].sum()), bool(g["ep"].between(0, 1).all())
+    (18, 300, True)
     """
     bins = bins or BinSpec()
     need = ["task", "has_sale_2km", "has_rent_2km", "urban_type", "poi_count", "poi_density",
@@ -283,11 +334,29 @@ def design_matrix(frame: pd.DataFrame, features: Iterable[str] = EXPOSURE_FEATUR
     Works on groups (:func:`exposure_groups`) and on single outcomes
     (:func:`exposure_table`) alike.
 
+    Parameters
+    ----------
+    frame : DataFrame
+        Groups or outcomes, with a column per feature.
+    features : subset of :data:`EXPOSURE_FEATURES`
+        The features used (always in the order of :data:`EXPOSURE_FEATURES`).
+
+    Returns
+    -------
+    ndarray
+        One row per row of ``frame``: 4 task columns (:data:`homelib.h2sea.features.TASKS`),
+        3 urban type columns (:data:`homelib.h2sea.sources.URBAN_TYPES`), one column for
+        each other feature.
+
+    Examples
+    --------
     >>> f = pd.DataFrame({"task": ["occupation"], "has_sale_2km": [True],
     ...                   "has_rent_2km": [False], "poi_density": [2.0],
     ...                   "urban_type": ["rural"], "is_city": [False], "confidence": [0.7]})
     >>> design_matrix(f).tolist()
     [[0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 2.0, 0.0, 0.0, 1.0, 0.0, 0.7]]
+    >>> design_matrix(f, ["confidence", "is_city"]).tolist()
+    [[0.0, 0.7]]
     """
     feats = _check_features(features)
     cols = []
@@ -359,6 +428,16 @@ class HomeExposureModel:
     n_groups, n_groups_dropped : int
         Groups used, and groups left out for having fewer than
         ``min_group_size`` outcomes.
+
+    Examples
+    --------
+    >>> groups = exposure_groups(_example_table())
+    >>> model = fit_exposure_model(groups, kind="linear")
+    >>> model.kind, model.n_groups, model.n_groups_dropped
+    ('linear', 18, 0)
+    >>> ep = model.predict(groups)  # groups or single outcomes alike
+    >>> ep.shape, bool(((ep >= 0) & (ep <= 1)).all())
+    ((18,), True)
     """
 
     kind: str
@@ -388,6 +467,21 @@ def fit_exposure_model(groups: pd.DataFrame, *, kind: str = "rdf",
         Groups with fewer outcomes are left out (counted).
     n_estimators, min_samples_leaf, n_jobs, seed
         Random forest settings.
+
+    Returns
+    -------
+    HomeExposureModel
+
+    Examples
+    --------
+    >>> groups = exposure_groups(_example_table())
+    >>> rdf = fit_exposure_model(groups, n_estimators=20, min_group_size=15)
+    >>> rdf.kind, rdf.n_groups, rdf.n_groups_dropped
+    ('rdf', 13, 5)
+    >>> fit_exposure_model(groups, min_group_size=50)
+    Traceback (most recent call last):
+    ...
+    ValueError: min_group_size = 50: no group is that large (largest has 23 outcomes)
     """
     feats = _check_features(features)
     kept, dropped = _kept(groups, min_group_size)
@@ -405,10 +499,25 @@ def cross_validated_ep(groups: pd.DataFrame, *, kind: str = "rdf",
     Groups are shuffled into ``folds`` folds (``KFold``, ``seed``), as PFLI's
     Sec 8.2 cross-validates its exposure models.
 
+    Parameters
+    ----------
+    groups : DataFrame
+        From :func:`exposure_groups`.
+    kind, features, min_group_size, n_estimators, min_samples_leaf, n_jobs, seed
+        As in :func:`fit_exposure_model`.
+    folds : int
+        Number of folds (at least 2, at most the number of kept groups).
+
     Returns
     -------
     DataFrame
         The kept groups with a column ``ep_oof``.
+
+    Examples
+    --------
+    >>> cv = cross_validated_ep(exposure_groups(_example_table()), kind="linear", folds=5)
+    >>> len(cv), round(float((cv["ep_oof"] - cv["ep"]).abs().mean()), 3)
+    (18, 0.098)
     """
     from sklearn.model_selection import KFold, cross_val_predict
 
@@ -430,12 +539,35 @@ def evaluate_exposure_models(groups: pd.DataFrame, *, folds: int = 10, min_group
                              drop: Sequence[str] | None = None) -> pd.DataFrame:
     """Cross-validated MAE and RMSE of RDF, LinearRegression and the RDFs without one feature.
 
+    Parameters
+    ----------
+    groups : DataFrame
+        From :func:`exposure_groups`.
+    folds, min_group_size, n_estimators, min_samples_leaf, n_jobs, seed
+        As in :func:`cross_validated_ep`.
+    leave_one_out : bool
+        Also fit an RDF without each feature of ``drop``.
+    drop : sequence of str, optional
+        Features to leave out one at a time (default: every exposure feature).
+
     Returns
     -------
     DataFrame
         ``model, mae, rmse, n_groups, n_groups_dropped`` (the
         ``home_exposure_models.csv`` contract plus counts); models are named
         ``RDF``, ``LinearRegression`` and ``RDF without <feature label>``.
+
+    Examples
+    --------
+    In the example table, the chance of a correct inference grows with the confidence,
+    so the forest does worse without it:
+
+    >>> ev = evaluate_exposure_models(exposure_groups(_example_table()), folds=5,
+    ...                               n_estimators=20, drop=["confidence"])
+    >>> ev["model"].tolist()
+    ['RDF', 'LinearRegression', 'RDF without model confidence']
+    >>> bool(ev["mae"].iloc[2] > ev["mae"].iloc[0]), ev["n_groups"].tolist()
+    (True, [18, 18, 18])
     """
     runs: list[tuple[str, str, tuple[str, ...]]] = [("RDF", "rdf", EXPOSURE_FEATURES),
                                                     ("LinearRegression", "linear", EXPOSURE_FEATURES)]
@@ -464,10 +596,27 @@ def reliability_table(table: pd.DataFrame, cv_groups: pd.DataFrame,
     out-of-fold EP of its group (:func:`cross_validated_ep`, so its own group
     was not used to predict it); outcomes of groups left out are not counted.
 
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`exposure_table`.
+    cv_groups : DataFrame
+        :func:`cross_validated_ep` of the groups of ``table``.
+    bins : BinSpec, optional
+        The binning the groups were made with.
+
     Returns
     -------
     DataFrame
         ``risk_level, n, mean_predicted_ep, observed_share`` (PFLI Table 3 levels).
+
+    Examples
+    --------
+    >>> table = _example_table()
+    >>> cv = cross_validated_ep(exposure_groups(table), kind="linear", folds=5)
+    >>> r = reliability_table(table, cv)
+    >>> r["risk_level"].tolist(), int(r["n"].sum())
+    ([1, 2, 3, 4, 5], 300)
     """
     bins = bins or BinSpec()
     io.require_columns(cv_groups, [*_GROUP_KEYS, "ep_oof"], "cv_groups")

@@ -91,13 +91,58 @@ _MAX_K_KM = 20_000.0  # half the Earth's circumference
 _MAX_FRIENDS = 5_000
 
 
+def _example_resolver() -> CityResolver:
+    """A four-city gazetteer for the examples of this module.
+
+    Paris (France; also a small Paris in the United States), Lyon and London, with the
+    alternate names Lutetia, Lugdunum and Londres. With
+    :func:`homelib.exposure.simulated.example_estimator`, Paris maps to the world's
+    Sannois (15 km away), London to Tooting (10 km) and Lyon, which has no place nearby,
+    to Marne La Vallée (381 km).
+    """
+    gazetteer = pd.DataFrame({
+        "geonameid": [2988507, 4717560, 2996944, 2643743],
+        "name": ["Paris", "Paris", "Lyon", "London"], "country": ["FR", "US", "FR", "GB"],
+        "lat": [48.853, 33.661, 45.748, 51.509], "lon": [2.349, -95.556, 4.847, -0.126],
+        "population": [2_138_551, 24_171, 472_317, 8_961_989],
+        "alternatenames": [("Lutetia",), (), ("Lugdunum",), ("Londres",)]})
+    return CityResolver(gazetteer)
+
+
 class ProfileError(ValueError):
-    """A profile (or its friends CSV) is malformed; the message names the field."""
+    """A profile (or its friends CSV) is malformed; the message names the field.
+
+    A ``ValueError``, so callers that catch bad input in general catch it too.
+
+    Examples
+    --------
+    >>> try:
+    ...     validate_profile({"hometown": None})
+    ... except ValueError as exc:
+    ...     print(type(exc).__name__, exc)
+    ProfileError profile: missing field 'work'
+    """
 
 
 @dataclass(frozen=True)
 class Friend:
-    """One friend: the city where they live (None if they hide it), hometown and work city."""
+    """One friend: the city where they live (None if they hide it), hometown and work city.
+
+    Attributes
+    ----------
+    city : str or None
+        Where the friend lives, as shown (None: the friend hides it).
+    hometown, work : str or None
+        The friend's hometown and work city, if shown.
+
+    Examples
+    --------
+    >>> Friend("Paris")
+    Friend(city='Paris', hometown=None, work=None)
+    >>> validate_profile({"hometown": None, "work": None, "k_km": 50, "target_level": 1,
+    ...                   "friends": [{"city": None, "hometown": "Lyon"}]}).friends
+    (Friend(city=None, hometown='Lyon', work=None),)
+    """
 
     city: str | None
     hometown: str | None = None
@@ -108,8 +153,24 @@ class Friend:
 class Profile:
     """A validated profile (names not resolved yet).
 
-    ``friends`` is None when no friend list is shown, else a tuple of
-    :class:`Friend` (an empty tuple is shown as no list).
+    Attributes
+    ----------
+    hometown, work : str or None
+        City names as given (None: not shown).
+    friends : tuple of Friend or None
+        None when no friend list is shown, else a tuple of :class:`Friend` (an
+        empty tuple is shown as no list).
+    k_km : float
+        The error distance K that matters to the person.
+    target_level : int
+        The risk level (1-5) to reach.
+
+    Examples
+    --------
+    >>> validate_profile({"hometown": "Lyon", "work": None, "friends": ["Paris"],
+    ...                   "k_km": 100, "target_level": 2})  # doctest: +NORMALIZE_WHITESPACE
+    Profile(hometown='Lyon', work=None, friends=(Friend(city='Paris', hometown=None, work=None),),
+            k_km=100.0, target_level=2)
     """
 
     hometown: str | None
@@ -148,6 +209,25 @@ def _decode(data: bytes, what: str) -> str:
 def load_yaml_strict(text: str, what: str = "profile") -> Any:
     """Parse YAML text, refusing duplicate keys (a :class:`ProfileError` naming the key).
 
+    Parameters
+    ----------
+    text : str
+        The YAML document.
+    what : str
+        How to name the document in error messages.
+
+    Returns
+    -------
+    object
+        The parsed document (a dict for a profile).
+
+    Raises
+    ------
+    ProfileError
+        A duplicate key, or text that is not valid YAML (with its line and column).
+
+    Examples
+    --------
     >>> load_yaml_strict("a: 1\\nb: 2")
     {'a': 1, 'b': 2}
     >>> load_yaml_strict("a: 1\\na: 2")
@@ -170,6 +250,35 @@ def read_profile(path: str | Path) -> Profile:
     """Read and validate a profile file (see the module docstring).
 
     A ``friends_csv`` path is read relative to the profile's folder.
+
+    Parameters
+    ----------
+    path : str or Path
+        The profile file (YAML, UTF-8).
+
+    Returns
+    -------
+    Profile
+
+    Raises
+    ------
+    ProfileError
+        No such file, not UTF-8, not valid YAML, or a malformed profile
+        (:func:`validate_profile`).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     path = pathlib.Path(d, "me.yml")
+    ...     _ = path.write_text("hometown: Lyon\\nwork: null\\nfriends: [Paris, London]\\n"
+    ...                         "k_km: 100\\ntarget_level: 2\\n", encoding="utf-8")
+    ...     [f.city for f in read_profile(path).friends]
+    ['Paris', 'London']
+    >>> read_profile("no/such/profile.yml")
+    Traceback (most recent call last):
+    ...
+    homelib.home.profile.ProfileError: profile: no such file 'no/such/profile.yml'
     """
     path = Path(path)
     if not path.is_file():
@@ -229,12 +338,36 @@ def _null_friend(where: str) -> None:
 def validate_profile(raw: Any, base_dir: str | Path | None = None) -> Profile:
     """Check a profile given as data (the parsed YAML) and return a :class:`Profile`.
 
+    Parameters
+    ----------
+    raw : mapping
+        The fields of :data:`PROFILE_FIELDS`: ``hometown``, ``work``, ``k_km``,
+        ``target_level`` and exactly one of ``friends`` / ``friends_csv``.
+    base_dir : str or Path, optional
+        Folder a relative ``friends_csv`` path is read from.
+
+    Returns
+    -------
+    Profile
+
     Raises
     ------
     ProfileError
         Not a mapping, unknown or missing keys, both or neither of
         ``friends`` / ``friends_csv``, wrong types, NaN or out-of-range numbers,
         empty names, malformed friend entries or CSV.
+
+    Examples
+    --------
+    >>> p = validate_profile({"hometown": " Lyon ", "work": None, "friends": None,
+    ...                       "k_km": 25, "target_level": 3})
+    >>> p.hometown, p.friends, p.k_km
+    ('Lyon', None, 25.0)
+    >>> validate_profile({"hometown": None, "work": None, "friends": [], "k_km": 0,
+    ...                   "target_level": 3})
+    Traceback (most recent call last):
+    ...
+    homelib.home.profile.ProfileError: profile['k_km'] = 0 is outside [0.001, 20000]
     """
     if not isinstance(raw, Mapping):
         raise ProfileError(f"profile: expected a mapping of fields {list(PROFILE_FIELDS)}; "
@@ -282,13 +415,34 @@ def validate_profile(raw: Any, base_dir: str | Path | None = None) -> Profile:
 
 
 def read_friends_csv(path: str | Path) -> tuple[Friend, ...]:
-    """Friends from a CSV file: a header with ``city`` and optionally ``hometown``,
-    ``work``; one friend per row; an empty cell is "not shown".
+    """Friends from a CSV file, one per row; an empty cell is "not shown".
 
-    >>> import tempfile, os
-    >>> d = tempfile.mkdtemp(); p = os.path.join(d, "f.csv")
-    >>> _ = open(p, "w", encoding="utf-8").write("city,hometown\\nParis,\\nLyon,Lille\\n")
-    >>> [f.city for f in read_friends_csv(p)], read_friends_csv(p)[1].hometown
+    The header has ``city`` and optionally ``hometown`` and ``work``; blank lines are
+    skipped.
+
+    Parameters
+    ----------
+    path : str or Path
+        The CSV file (UTF-8).
+
+    Returns
+    -------
+    tuple of Friend
+
+    Raises
+    ------
+    ProfileError
+        No such file, not UTF-8, an unknown, missing or repeated column, a row with
+        the wrong number of fields, a row that gives nothing, too many friends.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     path = pathlib.Path(d, "f.csv")
+    ...     _ = path.write_text("city,hometown\\nParis,\\nLyon,Lille\\n", encoding="utf-8")
+    ...     friends = read_friends_csv(path)
+    >>> [f.city for f in friends], friends[1].hometown
     (['Paris', 'Lyon'], 'Lille')
     """
     path = Path(path)
@@ -325,9 +479,21 @@ def read_friends_csv(path: str | Path) -> tuple[Friend, ...]:
 class ResolvedProfile:
     """A profile whose city names are found in the gazetteer.
 
-    ``places``: one row per name (``field, given, city, country, lat, lon,
-    population, alternatives``); ``field`` is ``hometown``, ``work`` or
-    ``friends[i].city`` etc.
+    Attributes
+    ----------
+    profile : Profile
+    places : DataFrame
+        One row per name (``field, given, city, country, geonameid, lat, lon,
+        population, alternatives``); ``field`` is ``hometown``, ``work`` or
+        ``friends[i].city`` etc.
+
+    Examples
+    --------
+    >>> p = validate_profile({"hometown": "Lugdunum", "work": None, "friends": None,
+    ...                       "k_km": 50, "target_level": 2})
+    >>> r = resolve_profile(p, _example_resolver())
+    >>> r.profile is p, r.places[["field", "given", "city"]].to_numpy().tolist()
+    (True, [['hometown', 'Lugdunum', 'Lyon']])
     """
 
     profile: Profile
@@ -335,7 +501,35 @@ class ResolvedProfile:
 
 
 def resolve_profile(profile: Profile, resolver: CityResolver) -> ResolvedProfile:
-    """Find every city name of ``profile`` in the gazetteer (ProfileError naming the field)."""
+    """Find every city name of ``profile`` in the gazetteer (ProfileError naming the field).
+
+    Parameters
+    ----------
+    profile : Profile
+    resolver : CityResolver
+        The gazetteer (:class:`homelib.home.places.CityResolver`).
+
+    Returns
+    -------
+    ResolvedProfile
+
+    Examples
+    --------
+    >>> p = validate_profile({"hometown": "Lyon", "work": "Paris",
+    ...                       "friends": ["Londres", {"city": "Paris, US"}],
+    ...                       "k_km": 100, "target_level": 2})
+    >>> r = resolve_profile(p, _example_resolver())
+    >>> r.places[["field", "city", "country", "alternatives"]].to_numpy().tolist()
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [['hometown', 'Lyon', 'FR', 0], ['work', 'Paris', 'FR', 1],
+     ['friends[0].city', 'London', 'GB', 0], ['friends[1].city', 'Paris', 'US', 0]]
+    >>> resolve_profile(validate_profile({"hometown": "Atlantis", "work": None,
+    ...     "friends": None, "k_km": 50, "target_level": 2}), _example_resolver())
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    homelib.home.profile.ProfileError: ...'Atlantis'...
+    """
     named: list[tuple[str, str]] = []
     if profile.hometown is not None:
         named.append(("hometown", profile.hometown))
@@ -368,7 +562,8 @@ def _local_orgs(world: Any) -> pd.DataFrame:
 
     A social world folder's ``orgs.csv`` has no sites: there a local organisation's place is
     the current city most of its LA members show (ties: the smaller place id), and a local
-    organisation without LA members has no place and cannot stand for a work city."""
+    organisation without LA members has no place and cannot stand for a work city.
+    """
     orgs = world.orgs
     local = orgs[(orgs["kind"] == "local") & (orgs["n_sites"] == 1)]
     u = world.users
@@ -389,8 +584,10 @@ def _local_orgs(world: Any) -> pd.DataFrame:
 
 
 def _work_org(world: Any, place: int, local: pd.DataFrame) -> tuple[int, int]:
-    """The local organisation of ``place`` with the most LA members, else of the
-    nearest place that has one. Returns ``(org_id, its place)``."""
+    """The local organisation of ``place`` (else of the nearest place that has one).
+
+    Among several, the one with the most LA members. Returns ``(org_id, its place)``.
+    """
     if local.empty:
         raise ProfileError("profile['work']: the world has no local organisation to stand for it")
     here = local[local["place"] == place]
@@ -416,6 +613,30 @@ def profile_world(estimator: ExposureEstimator, resolved: ResolvedProfile
     :func:`homelib.exposure.estimator.exposure_report` takes it (place and
     organisation ids, friend user ids) and the places table with the world
     place each name maps to (``world_place, world_place_name, distance_km``).
+
+    Parameters
+    ----------
+    estimator : ExposureEstimator
+        Its world and PFLI model are copied, never changed.
+    resolved : ResolvedProfile
+
+    Returns
+    -------
+    (ExposureEstimator, dict, DataFrame)
+        As described above.
+
+    Examples
+    --------
+    >>> from homelib.exposure.simulated import example_estimator
+    >>> est = example_estimator()
+    >>> p = validate_profile({"hometown": "Lyon", "work": "Paris", "friends": ["Paris", "London"],
+    ...                       "k_km": 100, "target_level": 2})
+    >>> grown, user, places = profile_world(est, resolve_profile(p, _example_resolver()))
+    >>> grown.world.n_users - est.world.n_users, user["friends"]
+    (2, [300, 301])
+    >>> places[["field", "world_place_name"]].to_numpy().tolist()  # doctest: +NORMALIZE_WHITESPACE
+    [['hometown', 'Marne La Vallée'], ['work', 'Sannois'], ['friends[0].city', 'Sannois'],
+     ['friends[1].city', 'Tooting']]
     """
     world, model = estimator.world, estimator.pfli_model
     pl = resolved.places.copy()
@@ -511,8 +732,10 @@ def fit_profile_model(world: Any, evaluation: Any, ks: Sequence[float], *,
 
 
 def world_estimator(world: Any, evaluation: Any, model: ExposureModel) -> ExposureEstimator:
-    """The estimator a profile is checked against: the world, its last PFLI fold, its clusters
-    and the exposure model.
+    """The estimator a profile is checked against.
+
+    It holds the world, the PFLI model of the evaluation's last fold, its clusters and the
+    exposure model.
 
     Parameters
     ----------
@@ -579,6 +802,20 @@ class ProfileCheck:
         Every name, the city found and the world place it maps to.
     info : dict
         What the estimator was fitted on.
+
+    Examples
+    --------
+    >>> from homelib.exposure.simulated import example_estimator
+    >>> p = validate_profile({"hometown": "Lyon", "work": None, "friends": ["Paris"] * 3,
+    ...                       "k_km": 100, "target_level": 2})
+    >>> chk = check_profile(p, example_estimator(), _example_resolver(),
+    ...                     {"preset": "example", "users": 300, "places": 20})
+    >>> chk.text().splitlines()[:2]  # doctest: +NORMALIZE_WHITESPACE
+    ['Exposure of your hidden current city within 100 km',
+     "(estimator fitted on the simulated 'example' world: 300 users, 20 places)"]
+    >>> s = chk.summary()
+    >>> s["category"], len(s["variants"]), s["places"][1]["world_place_name"]
+    ('HT+F', 8, 'Sannois')
     """
 
     profile: Profile
@@ -654,10 +891,27 @@ def check_profile(profile: Profile | ResolvedProfile, estimator: ExposureEstimat
     info : mapping, optional
         What the estimator was fitted on (shown in the report).
 
+    Returns
+    -------
+    ProfileCheck
+
     Raises
     ------
     ProfileError
         A city name is not in the gazetteer.
+
+    Examples
+    --------
+    >>> from homelib.exposure.simulated import example_estimator
+    >>> p = validate_profile({"hometown": "Lyon", "work": "Paris",
+    ...                       "friends": ["Paris", "Paris", {"city": "London", "hometown": "Lyon"}],
+    ...                       "k_km": 100, "target_level": 2})
+    >>> chk = check_profile(p, example_estimator(), _example_resolver())
+    >>> cur = chk.report.current
+    >>> cur["category"], round(float(cur["pct_friends_with_attributes"]), 1)  # 1 friend of 3
+    ('HT+WE+F', 33.3)
+    >>> chk.report.variants["setting"].tolist()[:2], len(chk.report.variants)
+    (['current (HT+WE+F)', 'hide HT'], 8)
     """
     if isinstance(profile, ResolvedProfile):
         resolved = profile

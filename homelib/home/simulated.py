@@ -24,11 +24,12 @@ import pandas as pd
 
 from .. import io
 from ..geo import SphereIndex
+from ..h2sea.collection import simulate_sources
 from ..h2sea.features import H2SEADataset
 from ..h2sea.protocol import default_grids, stratified_split
-from ..h2sea.simulated import h2sea_dataset, h2sea_world
+from ..h2sea.simulated import dataset_from_world, h2sea_dataset, h2sea_world
 from ..h2sea.sources import Sources
-from ..h2sea.world import SurveyWorld
+from ..h2sea.world import SurveyConfig, SurveyWorld, simulate_survey
 from .attacker import run_attack
 from .disclosure import (
     LADDER,
@@ -50,9 +51,41 @@ __all__ = [
     "attack",
 ]
 
+
+def _example_survey() -> tuple[SurveyWorld, Sources, H2SEADataset]:
+    """A small survey world, its sources and data set for the examples of this module.
+
+    One province (Zhejiang), one year, 2 sampled counties, 10 households interviewed per
+    village (seed 3): 14 people are kept. Built directly, not cached, in about a second.
+    """
+    cfg = SurveyConfig(provinces=("Zhejiang",), years=(2015,), counties_per_province=2,
+                       households_per_village=10)
+    world = simulate_survey(cfg, seed=3)
+    sources = simulate_sources(world, seed=3)
+    return world, sources, dataset_from_world(world, sources)
+
+
 def survey_gazetteer(world: SurveyWorld) -> pd.DataFrame:
-    """Every village and community of the survey world's frame with its names:
-    ``province, city, county, town, lat, lon, households`` (a public gazetteer)."""
+    """The villages and communities of the survey world with their names (a public gazetteer).
+
+    The world generates villages in its sampled counties, where every home lies.
+
+    Parameters
+    ----------
+    world : SurveyWorld
+
+    Returns
+    -------
+    DataFrame
+        ``province, city, county, town, lat, lon, households``, one row per village.
+
+    Examples
+    --------
+    >>> world, _, _ = _example_survey()
+    >>> g = survey_gazetteer(world)
+    >>> g.columns.tolist(), len(g) == len(world.villages), g["county"].nunique()
+    (['province', 'city', 'county', 'town', 'lat', 'lon', 'households'], True, 2)
+    """
     v = world.villages.merge(world.towns[["town_id", "name"]].rename(columns={"name": "town"}),
                              on="town_id", how="left", validate="many_to_one")
     v = v.merge(world.counties[["county_id", "province", "city", "county"]], on="county_id",
@@ -61,7 +94,28 @@ def survey_gazetteer(world: SurveyWorld) -> pd.DataFrame:
 
 
 def survey_city_sizes(world: SurveyWorld) -> pd.Series:
-    """Households of every city of the survey world's frame (sum over its counties)."""
+    """Households of every city of the survey world's frame (sum over its counties).
+
+    The sizes :func:`homelib.home.chain.rank_mapping` matches places of a social world to.
+
+    Parameters
+    ----------
+    world : SurveyWorld
+
+    Returns
+    -------
+    Series
+        Households (float) indexed by city name.
+
+    Examples
+    --------
+    >>> world, _, _ = _example_survey()
+    >>> sizes = survey_city_sizes(world)
+    >>> len(sizes) == world.counties["city"].nunique()
+    True
+    >>> float(sizes.sum()) == float(world.counties["households"].sum())
+    True
+    """
     return world.counties.groupby("city")["households"].sum().astype(float)
 
 
@@ -78,8 +132,20 @@ class Disclosures:
         whether the POI count within 2 km (and the 2 km mean sale price) at the
         disclosed point is within ``tolerance`` of its value at the home.
     tolerance : float
+        Relative tolerance of ``useful`` and ``useful_price``.
     cell_km : float
         The grid cell of the ``grid_2km`` disclosure.
+
+    Examples
+    --------
+    :func:`disclosures` builds one on a whole survey world; here on a small one:
+
+    >>> world, sources, ds = _example_survey()
+    >>> d = _disclosures(ds, world, sources, ["exact", "town", "city"], cell_km=2.0, tolerance=0.25)
+    >>> sorted(d.features), d.features["city"].shape == ds.X.shape
+    (['city', 'exact', 'town'], True)
+    >>> d.usefulness.groupby("disclosure", sort=False)["useful"].mean().round(2).tolist()
+    [1.0, 0.29, 0.0]
     """
 
     features: dict[str, pd.DataFrame]
@@ -118,7 +184,39 @@ def _disclosures(ds: H2SEADataset, world: SurveyWorld, sources: Sources, names: 
 
 def disclosures(scale: float, seed: int = 0, *, names: Sequence[str] = tuple(LADDER),
                 cell_km: float = 2.0, tolerance: float = 0.25) -> Disclosures:
-    """:class:`Disclosures` of the survey world at ``scale`` (cached)."""
+    """:class:`Disclosures` of the survey world at ``scale`` (cached).
+
+    The world and data set are those of :func:`homelib.h2sea.simulated.h2sea_world` and
+    :func:`homelib.h2sea.simulated.h2sea_dataset` (chapters 01-03); only POIs near a
+    disclosed point are indexed (the counts are the same).
+
+    Parameters
+    ----------
+    scale : float
+        In (0, 1]: the survey's scale (households per village ``round(30 * scale)``).
+    seed : int
+        Seed of the world.
+    names : sequence of str
+        Disclosures of :data:`homelib.home.disclosure.LADDER`.
+    cell_km : float
+        The grid cell of the ``grid_2km`` disclosure.
+    tolerance : float
+        Relative tolerance of the usefulness flags.
+
+    Returns
+    -------
+    Disclosures
+
+    Examples
+    --------
+    Names are checked before anything is built (a whole world takes a while; see
+    :class:`Disclosures` for one on a small world):
+
+    >>> disclosures(0.25, names=["exact", "street"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    KeyError: "names: unknown disclosure(s) ['street']; known ['exact', 'no_names', ...]"
+    """
     unknown = [n for n in names if n not in LADDER]
     if unknown:
         raise KeyError(f"names: unknown disclosure(s) {unknown}; known {list(LADDER)}")
@@ -135,11 +233,32 @@ def disclosures(scale: float, seed: int = 0, *, names: Sequence[str] = tuple(LAD
 
 def attacker_params(grid_profile: str = "ci", max_epochs: int = 60,
                     methods: Sequence[str] = ("LR", "XGBoost", "H2SEA")) -> dict[str, dict]:
-    """One setting per candidate: the first point of chapter 03's grid, and
-    ``max_epochs`` for the neural models.
+    """One setting per candidate: the first point of chapter 03's grid, and ``max_epochs``.
 
+    ``max_epochs`` is set for the neural models (ETNA, H2SEA-NA, H2SEA) only.
+
+    Parameters
+    ----------
+    grid_profile : str
+        The grid profile of :func:`homelib.h2sea.protocol.default_grids`.
+    max_epochs : int
+        Training epochs of the neural models.
+    methods : sequence of str
+        Candidate methods.
+
+    Returns
+    -------
+    dict
+        Method -> hyper-parameters.
+
+    Examples
+    --------
     >>> attacker_params("ci", 15, ["XGBoost", "H2SEA"])
     {'XGBoost': {'max_depth': 3}, 'H2SEA': {'dropout': 0.3, 'max_epochs': 15}}
+    >>> attacker_params("ci", 15, ["SVM"])
+    Traceback (most recent call last):
+    ...
+    KeyError: "methods: unknown method 'SVM'; known ['POP', 'LR', 'XGBoost', 'ETNA', 'H2SEA-NA', 'H2SEA']"
     """
     grids = default_grids(grid_profile)
     out = {}
@@ -155,8 +274,37 @@ def attacker_params(grid_profile: str = "ci", max_epochs: int = 60,
 
 def survey_splits(scale: float, seed: int, repeats: int,
                   tasks: Sequence[str]) -> list[dict[str, np.ndarray]]:
-    """The ``repeats`` stratified 70/20/10 splits of the survey (seeds ``seed + r``,
-    strata on ``tasks``), computed once and cached: the attacker and the chain share them."""
+    """The ``repeats`` stratified 70/20/10 splits of the survey, computed once and cached.
+
+    Split ``r`` is :func:`homelib.h2sea.protocol.stratified_split` with seed ``seed + r``
+    and strata on ``tasks``; the attacker and the chain share them.
+
+    Parameters
+    ----------
+    scale : float
+        In (0, 1]: the survey's scale (as in :func:`disclosures`).
+    seed : int
+        Seed of the world and of the first split.
+    repeats : int
+        Number of splits.
+    tasks : sequence of str
+        Label columns the strata are made of.
+
+    Returns
+    -------
+    list of dict
+        Per split, ``{"train": ..., "val": ..., "test": ...}`` row positions.
+
+    Examples
+    --------
+    The survey is built (or read from the cache) on the first call; a scale outside
+    (0, 1] is refused then:
+
+    >>> survey_splits(0.0, 0, 2, ["education"])
+    Traceback (most recent call last):
+    ...
+    ValueError: scale must be in (0, 1]; got 0.0
+    """
 
     def build():
         y = h2sea_dataset(scale, seed).y[list(tasks)]
@@ -173,6 +321,40 @@ def attack(scale: float, seed: int, disclosed: Disclosures, *, repeats: int,
 
     The attacker is trained on the exact homes and scored on every table of
     ``disclosed.features``, on the splits of :func:`survey_splits`.
+
+    Parameters
+    ----------
+    scale, seed : float, int
+        The survey world (as in :func:`disclosures`).
+    disclosed : Disclosures
+        From :func:`disclosures` with the same ``scale`` and ``seed``.
+    repeats : int
+        Number of splits.
+    methods : sequence of str
+        Candidate methods (chosen per split and task on validation F1).
+    params : dict
+        Method -> hyper-parameters (:func:`attacker_params`).
+    tasks : sequence of str
+        Attributes attacked.
+    progress : callable, optional
+        Called with a short message as the attack advances.
+
+    Returns
+    -------
+    (DataFrame, DataFrame)
+        The outcomes and the validation table of
+        :func:`homelib.home.attacker.run_attack`.
+
+    Examples
+    --------
+    Like :func:`survey_splits`, the survey is built on the first call:
+
+    >>> nothing = Disclosures(features={}, usefulness=pd.DataFrame(), tolerance=0.25)
+    >>> attack(2.0, 0, nothing, repeats=1, methods=["LR"], params=attacker_params(methods=["LR"]),
+    ...        tasks=["education"])
+    Traceback (most recent call last):
+    ...
+    ValueError: scale must be in (0, 1]; got 2.0
     """
 
     def build():

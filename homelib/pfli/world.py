@@ -586,7 +586,7 @@ def social_world(scale: float = 1.0, seed: int = 0, **params) -> SocialWorld:
     """
     cfg = SocialConfig.scaled(scale, **params)
     key = {"seed": seed, **asdict(cfg), "version": 1}
-    return cached("social_world", key, lambda: build_social_world(cfg, seed=seed))
+    return cached("social_world", key, lambda: build_social_world(cfg, seed=seed), code=__name__)
 
 
 # ----------------------------------------------------------------------------- on disk
@@ -783,7 +783,7 @@ def stored_social_world(scale: float = 1.0, seed: int = 0, **params) -> SocialWo
     >>> del os.environ["HOMELIB_ROOT"]
     """
     cfg = SocialConfig.scaled(scale, **params)
-    key = {"params": {"seed": seed, **asdict(cfg), "version": 1}, "homelib_code": code_hash()}
+    key = {"params": {"seed": seed, **asdict(cfg), "version": 1}, "homelib_code": code_hash(__name__)}
     folder = cache_dir() / f"social_world_parquet-{param_hash(key)}"
     if not folder.exists():
         write_social_world_parquet(build_social_world(cfg, seed=seed), folder)
