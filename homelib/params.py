@@ -411,6 +411,7 @@ class HomeExposure(NotebookParams):
     grid_profile: OneOf("ci", "full")
     max_epochs: Int(1, 500)
     tasks: ListOf(OneOf(*H2SEA_TASKS))
+    data: Data
     cell_km: Float(0.1, 50.0)
     utility_tolerance: Float(0.0, 1.0)
     poi_width: Float(0.1, 5.0)
@@ -444,6 +445,7 @@ class CheckYourProfile(NotebookParams):
     friends_csv: str
     k_km: Float(0.001, 20000.0)
     target_level: Int(1, 5)
+    data: Data
 
 
 NOTEBOOK_PARAMETERS: dict[str, type[NotebookParams]] = {

@@ -973,3 +973,48 @@ def test_bad_level_and_unknown_person_are_named_plainly():
                       "correct": [True]})
     with pytest.raises(KeyError, match=r"outcomes: person_id 8 is not in the feature table"):
         hx.exposure_table(o, X)
+
+
+# ---------------------------------------------------------------------------
+# chapter 13 on a feature table of your own: the exposure features' columns
+# ---------------------------------------------------------------------------
+
+
+def test_home_columns_from_features_or_meta():
+    X = pd.DataFrame({"hp_count": [3.0, 0.0], "rp_count": [1.0, 2.0], "price": [1.0, 2.0],
+                      "urban_type": pd.Categorical(["rural", "city_border"])}, index=[5, 9])
+    meta = pd.DataFrame({"poi_count": ["12", "0"], "rp_count": ["99", "99"]}, index=[5, 9])
+    h = hx.home_columns(X, meta)
+    assert list(h.columns) == list(hx.HOME_COLUMNS) and list(h.index) == [5, 9]
+    assert h["rp_count"].tolist() == [1.0, 2.0]  # a feature column wins over a meta one
+    assert h["poi_count"].tolist() == [12.0, 0.0]
+    o = pd.DataFrame({"person_id": [9], "task": ["education"], "confidence": [0.5], "correct": [False]})
+    t = hx.exposure_table(o, h)
+    assert t[["has_sale_2km", "has_rent_2km", "is_city"]].to_numpy().tolist() == [[False, True, True]]
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"poi_count": ["12", ""]}, r"column 'poi_count', row 1, value ''"),
+    ({"poi_count": ["-1", "3"]}, r"column 'poi_count', row 0, value '-1'"),
+    ({"urban_type": ["rural", "suburb"]}, r"column 'urban_type', row 1, value 'suburb'"),
+])
+def test_home_columns_name_a_bad_value(change, message):
+    meta = pd.DataFrame({"hp_count": ["1", "2"], "rp_count": ["0", "0"], "poi_count": ["5", "6"],
+                         "urban_type": ["rural", "rural"]})
+    with pytest.raises(ValueError, match=message):
+        hx.home_columns(pd.DataFrame({"price": [1.0, 2.0]}), meta.assign(**change))
+
+
+def test_home_columns_name_every_missing_column():
+    with pytest.raises(ValueError, match=r"missing column\(s\) \['hp_count', 'rp_count', 'poi_count'\]"):
+        hx.home_columns(pd.DataFrame({"urban_type": ["rural"]}))
+
+
+def test_people_per_city_counts_or_weighs():
+    c = pd.Series(["x", "y", "x", "x"])
+    assert chain.people_per_city(c).to_dict() == {"x": 3.0, "y": 1.0}
+    assert chain.people_per_city(c, pd.Series([1.0, 2.0, 0.5, 0.5])).to_dict() == {"x": 2.0, "y": 2.0}
+    with pytest.raises(ValueError, match="weights"):
+        chain.people_per_city(c, pd.Series([1.0, 0.0, 1.0, 1.0]))
+    with pytest.raises(ValueError, match="no city"):
+        chain.people_per_city(pd.Series(["x", None]))

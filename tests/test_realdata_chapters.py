@@ -1,8 +1,8 @@
-"""Chapters 03 and 08 run on small real-format folders through their ``data`` parameter.
+"""Chapters 03, 07, 08, 09 and 13 run on small real-format folders through their ``data`` parameter.
 
 The folders are the committed fixtures of the "Bring your own data" layout:
 ``tests/fixtures/feature_table`` (``features.csv`` + ``schema.csv``: 240 people, 12 counties,
-3 tasks) and ``tests/fixtures/social_world`` (``places.csv``, ``users.csv``, ``edges.csv``,
+3 tasks, and the counts within 2 km chapter 13's exposure features read) and ``tests/fixtures/social_world`` (``places.csv``, ``users.csv``, ``edges.csv``,
 ``orgs.csv``: 744 users). Each notebook runs in a scratch copy of the project with tiny
 settings; the tests check that the chapter used the folder (its numbers are the fixture's,
 worked out here from the files), not the simulated world.
@@ -182,3 +182,94 @@ def test_chapter_09_refuses_a_folder_without_visibility_flags(project, tmp_path)
     users.to_csv(folder / "users.csv", index=False)
     with pytest.raises(pm.PapermillExecutionError, match="friends_visible"):
         _run(project, "09_exposure", {"data": str(folder)})
+
+
+_CH13 = {"tasks": ["personal_income", "education"], "repeats": 2,
+         "attacker_methods": ["XGBoost", "H2SEA"], "max_epochs": 3, "min_group_size": 2,
+         "cv_folds": 2, "n_estimators": 5, "n_jobs": 1, "scale": 0.25, "profile_scale": 0.01,
+         "pfli_folds": 3, "ln_users": 300, "chain_users": 100}
+"""Chapter 13's smallest settings (the social world and the survey world at chapter 13's ci
+sizes, so that a run after the ci profile reuses their cache)."""
+
+
+def _table_copy(tmp_path, with_city=False):
+    """A scratch copy of the committed feature table fixture; ``with_city`` adds an area column
+    ``city`` (4 cities of 3 counties each)."""
+    folder = tmp_path / "feature_table"
+    shutil.copytree(FIXTURES / "feature_table", folder)
+    if with_city:
+        df = pd.read_csv(folder / "features.csv")
+        df.insert(2, "city", "T" + (df.county.str[1:].astype(int) // 3).astype(str))
+        df.to_csv(folder / "features.csv", index=False)
+        schema = pd.read_csv(folder / "schema.csv", keep_default_na=False)
+        row = pd.DataFrame([{**{c: "" for c in schema.columns}, "column": "city", "role": "area"}])
+        pd.concat([schema.iloc[:2], row, schema.iloc[2:]]).to_csv(folder / "schema.csv", index=False)
+    return folder
+
+
+def test_chapter_13_runs_on_a_feature_table_folder(project, tmp_path):
+    folder = _table_copy(tmp_path, with_city=True)
+    raw = pd.read_csv(folder / "features.csv")
+    nb = _run(project, "13_home_exposure", {"data": str(folder), **_CH13})
+    glued = _glued(nb)
+    assert glued["13-n-people"] == f"{len(raw):,}"  # 240, not the survey world's
+    assert glued["13-data-what"] == f"The folder {folder}"
+    assert "only the exact home is measured" in glued["13-ladder-text"]
+    assert glued["13-ex5-up"].startswith("not measurable")
+    assert glued["13-gap-03"].startswith("a number not computed here")
+    # the chain's prior: the folder's 4 cities, with labelled personal income in each
+    assert glued["13-n-survey-cities"] == str(raw.loc[raw.personal_income.notna(), "city"].nunique())
+    assert glued["13-chain-data"].startswith(f"The attacker's prior comes from the folder {folder}")
+    whatif = pd.read_csv(_scratch(project, "home_exposure.csv"))
+    assert whatif.disclosure.unique().tolist() == ["exact"]
+    assert sorted(whatif.task) == ["education", "personal_income"]
+    tested = 2 * round(0.1 * len(raw))  # two splits' test people (10%), about
+    assert abs(int(whatif.set_index("task").loc["personal_income", "n"]) - tested) <= 4
+    models = pd.read_csv(_scratch(project, "home_exposure_models.csv"))
+    assert {"RDF", "LinearRegression"} <= set(models.model)
+    assert models[["mae", "rmse"]].notna().all().all()
+
+
+def test_chapter_13_chain_stays_simulated_without_a_city_column(project):
+    folder = FIXTURES / "feature_table"
+    nb = _run(project, "13_home_exposure", {"data": str(folder), **_CH13})
+    glued = _glued(nb)
+    assert glued["13-chain-data"].startswith(f"The folder {folder} has no area column city")
+    assert int(glued["13-n-survey-cities"]) > 4  # the survey world's cities
+
+
+def test_chapter_13_refuses_a_folder_without_poi_counts(project, tmp_path):
+    import papermill as pm
+
+    folder = _table_copy(tmp_path)
+    pd.read_csv(folder / "features.csv").drop(columns="poi_count").to_csv(
+        folder / "features.csv", index=False)
+    schema = pd.read_csv(folder / "schema.csv", keep_default_na=False)
+    schema[schema.column != "poi_count"].to_csv(folder / "schema.csv", index=False)
+    with pytest.raises(pm.PapermillExecutionError, match=r"missing column\(s\) \['poi_count'\]"):
+        _run(project, "13_home_exposure", {"data": str(folder), **_CH13})
+
+
+def test_chapter_14_checks_a_profile_against_a_social_world_folder(project):
+    folder = FIXTURES / "social_world"
+    users = pd.read_csv(folder / "users.csv")
+    nb = _run(project, "14_check_your_profile", {"data": str(folder), "world": "ci"})
+    glued = _glued(nb)
+    assert glued["14-users"] == f"{len(users):,}"  # the folder's 744 users
+    assert glued["14-places"] == str(len(pd.read_csv(folder / "places.csv")))
+    assert glued["14-world-what"] == f"The folder {folder}"
+    assert glued["14-honesty"].startswith("That is the estimator's honesty on the LN users of your folder")
+    ln_known = int((~users.current_visible & (users.current_place >= 0)).sum())
+    assert glued["14-n-ln"] == f"{min(ln_known, 300):,}"  # the ci preset's ln_users, at most
+    assert 1 <= int(glued["14-level"]) <= 5
+    assert any("Not run here" in o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+
+
+def test_chapter_14_refuses_a_work_city_without_local_organisations(project, tmp_path):
+    import papermill as pm
+
+    folder = _social_copy(tmp_path)
+    orgs = pd.read_csv(folder / "orgs.csv")
+    orgs.assign(kind="multi").to_csv(folder / "orgs.csv", index=False)  # no local organisation
+    with pytest.raises(pm.PapermillExecutionError, match=r"profile\['work'\]: the world has no local"):
+        _run(project, "14_check_your_profile", {"data": str(folder), "world": "ci"})

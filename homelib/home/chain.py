@@ -51,6 +51,7 @@ __all__ = [
     "national_distribution",
     "city_distribution",
     "rank_mapping",
+    "people_per_city",
     "predicted_places",
     "chain_table",
     "hiding_predictions",
@@ -227,6 +228,45 @@ def rank_mapping(source_size: pd.Series, target_size: pd.Series) -> pd.Series:
     lower = np.clip(pos - 1, 0, len(tp) - 1)
     pick = np.where(np.abs(tp[lower] - sp) <= np.abs(tp[pos] - sp), lower, pos)
     return pd.Series(t.index.to_numpy()[pick], index=source_size.index)
+
+
+def people_per_city(cities: pd.Series, weights: pd.Series | None = None) -> pd.Series:
+    """The size of every city of a table of people: its people, or their summed weights.
+
+    A feature table of your own has no households per city (the survey world's
+    :func:`homelib.home.simulated.survey_city_sizes`); its people, weighted by their survey
+    weights when the table has them, stand in for the city sizes :func:`rank_mapping` ranks.
+
+    Parameters
+    ----------
+    cities : Series
+        City of each person (no missing value).
+    weights : Series, optional
+        Positive survey weight of each person (same index).
+
+    Returns
+    -------
+    Series
+        City -> people (or summed weights), as float, sorted by city.
+
+    Examples
+    --------
+    >>> c = pd.Series(["B", "A", "B"])
+    >>> people_per_city(c).to_dict()
+    {'A': 1.0, 'B': 2.0}
+    >>> people_per_city(c, pd.Series([2.0, 1.0, 0.5])).to_dict()
+    {'A': 1.0, 'B': 2.5}
+    """
+    if cities.isna().any():
+        raise ValueError(f"cities: {int(cities.isna().sum())} person(s) have no city")
+    if weights is None:
+        return cities.groupby(cities.to_numpy()).size().astype(float)
+    if not weights.index.equals(cities.index):
+        raise ValueError("weights: its index must be that of cities")
+    w = pd.to_numeric(weights, errors="coerce").to_numpy(float)
+    if not np.isfinite(w).all() or (w <= 0).any():
+        raise ValueError("weights: must be positive finite numbers")
+    return pd.Series(w, index=cities.index).groupby(cities.to_numpy()).sum().astype(float)
 
 
 def predicted_places(pfli_model: Any, world: Any, clusters: ArrayLike, users: ArrayLike,

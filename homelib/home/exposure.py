@@ -46,6 +46,8 @@ from ..h2sea.sources import URBAN_TYPES
 __all__ = [
     "EXPOSURE_FEATURES",
     "FEATURE_LABELS",
+    "HOME_COLUMNS",
+    "home_columns",
     "BinSpec",
     "exposure_table",
     "exposure_groups",
@@ -69,6 +71,78 @@ FEATURE_LABELS: dict[str, str] = {
 """Names of the exposure features as printed in chapter 13."""
 
 _CITY_TYPES = ("city_center", "city_border")
+
+HOME_COLUMNS: tuple[str, ...] = ("hp_count", "rp_count", "poi_count", "urban_type")
+"""The columns of a home's feature table that :func:`exposure_table` reads: sale listings,
+rent listings and POIs within 2 km of the home (counts) and the urban type."""
+
+
+def home_columns(X: pd.DataFrame, meta: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The :data:`HOME_COLUMNS` of a feature table of your own, validated.
+
+    Each column is taken from the features ``X`` (a numeric or categorical column the
+    attacker also sees) or, if it is not one, from ``meta`` (kept beside the features, text
+    as read from ``features.csv``), as :func:`homelib.realdata.tables.read_feature_table`
+    returns them. The counts must be finite numbers ``>= 0``, ``urban_type`` one of
+    :data:`homelib.h2sea.sources.URBAN_TYPES`.
+
+    Parameters
+    ----------
+    X : DataFrame
+        The features, one row per person.
+    meta : DataFrame, optional
+        Other columns of the same people (same index as ``X``).
+
+    Returns
+    -------
+    DataFrame
+        ``hp_count, rp_count, poi_count`` (float) and ``urban_type`` (str), index of ``X``:
+        the ``X`` argument of :func:`exposure_table`.
+
+    Raises
+    ------
+    ValueError
+        A column is missing (all missing ones are named), or a value is not allowed (the
+        column, the row and the value are named).
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"price": [3.0, 1.0], "poi_count": [40.0, 2.0],
+    ...                   "urban_type": pd.Categorical(["city_center", "rural"])})
+    >>> meta = pd.DataFrame({"hp_count": ["5", "0"], "rp_count": ["2", "0"]})
+    >>> home_columns(X, meta).to_numpy().tolist()
+    [[5.0, 2.0, 40.0, 'city_center'], [0.0, 0.0, 2.0, 'rural']]
+    >>> home_columns(X)
+    Traceback (most recent call last):
+    ...
+    ValueError: feature table: missing column(s) ['hp_count', 'rp_count'] (chapter 13's exposure features need hp_count, rp_count, poi_count: sale listings, rent listings and POIs within 2 km of the home; urban_type: city_center, city_border or rural), as numeric / categorical or meta columns
+    """
+    meta = meta if meta is not None else pd.DataFrame(index=X.index)
+    if not meta.index.equals(X.index):
+        raise ValueError("meta: its index must be that of X (the same people)")
+    missing = [c for c in HOME_COLUMNS if c not in X.columns and c not in meta.columns]
+    if missing:
+        raise ValueError(
+            f"feature table: missing column(s) {missing} (chapter 13's exposure features need "
+            "hp_count, rp_count, poi_count: sale listings, rent listings and POIs within 2 km of "
+            f"the home; urban_type: {', '.join(URBAN_TYPES[:-1])} or {URBAN_TYPES[-1]}), as "
+            "numeric / categorical or meta columns")
+    out = pd.DataFrame(index=X.index)
+    for c in HOME_COLUMNS:
+        raw = X[c] if c in X.columns else meta[c]
+        if c == "urban_type":
+            v = raw.astype(str)
+            bad = ~v.isin(URBAN_TYPES)
+        else:
+            v = pd.to_numeric(raw, errors="coerce").astype(float)
+            bad = ~np.isfinite(v.to_numpy()) | (v.to_numpy() < 0)
+        if np.any(bad):
+            row = int(np.flatnonzero(np.asarray(bad))[0])
+            what = f"one of {URBAN_TYPES}" if c == "urban_type" else "a finite count >= 0"
+            raise ValueError(f"feature table: column {c!r}, row {row}, value {raw.iloc[row]!r}: "
+                             f"must be {what} ({int(np.sum(bad))} such value(s))")
+        out[c] = v
+    return out
 
 
 def _example_table(n_people: int = 150, seed: int = 0) -> pd.DataFrame:

@@ -54,7 +54,9 @@ import pandas as pd
 import scipy.sparse as sp
 import yaml
 
+from ..exposure import features as exp_features
 from ..exposure.estimator import ExposureEstimator, ExposureReport, exposure_report
+from ..exposure.models import ExposureModel, fit_exposure_model
 from ..exposure.risk import RISK_LEVELS, risk_band
 from .places import CityResolver, nearest_places
 
@@ -71,6 +73,8 @@ __all__ = [
     "ResolvedProfile",
     "resolve_profile",
     "profile_world",
+    "fit_profile_model",
+    "world_estimator",
     "ProfileCheck",
     "check_profile",
 ]
@@ -554,12 +558,26 @@ def resolve_profile(profile: Profile, resolver: CityResolver) -> ResolvedProfile
 
 
 def _local_orgs(world: Any) -> pd.DataFrame:
-    """Local (one-site) organisations: ``org_id, place, la_members``."""
+    """Local (one-site) organisations: ``org_id, place, la_members``.
+
+    A social world folder's ``orgs.csv`` has no sites: there a local organisation's place is
+    the current city most of its LA members show (ties: the smaller place id), and a local
+    organisation without LA members has no place and cannot stand for a work city.
+    """
     orgs = world.orgs
     local = orgs[(orgs["kind"] == "local") & (orgs["n_sites"] == 1)]
-    place = np.array([int(s[0]) for s in local["sites"]], dtype=np.int64)
     u = world.users
     la = u.loc[u["current_visible"].to_numpy(bool) & (u["work"].to_numpy() >= 0), "work"]
+    if any(len(s) == 0 for s in local["sites"]):
+        shown = u.loc[la.index]
+        modal = (shown.groupby(["work", "current_place"]).size().rename("n").reset_index()
+                 .sort_values(["work", "n", "current_place"], ascending=[True, False, True])
+                 .drop_duplicates("work").set_index("work")["current_place"])
+        sites = [tuple(s) if len(s) else ((int(modal[o]),) if o in modal.index else ())
+                 for o, s in zip(local["org_id"], local["sites"], strict=True)]
+        local = local.assign(sites=sites)
+        local = local[[len(x) > 0 for x in sites]]
+    place = np.array([int(s[0]) for s in local["sites"]], dtype=np.int64)
     members = la.value_counts().reindex(local["org_id"].to_numpy(), fill_value=0).to_numpy()
     return pd.DataFrame({"org_id": local["org_id"].to_numpy(np.int64), "place": place,
                          "la_members": members})
@@ -669,6 +687,77 @@ def profile_world(estimator: ExposureEstimator, resolved: ResolvedProfile
             "work": org_of.get("work") if prof.work is not None else None,
             "friends": list(range(n, n + len(friends))) if friends else None}
     return est, user, pl
+
+
+def fit_profile_model(world: Any, evaluation: Any, ks: Sequence[float], *,
+                      min_group_size: int = 10, n_estimators: int = 50,
+                      seed: int = 0) -> ExposureModel:
+    """The RDF exposure model of the profile check, fitted as chapter 09 fits it.
+
+    The LA users' exposure features and PFLI errors (``evaluation.per_user``) are grouped
+    at every K of ``ks`` (:func:`homelib.exposure.features.exposure_groups`) and the
+    forest is fitted on the groups' EPs.
+
+    Parameters
+    ----------
+    world : SocialWorld
+        The world the estimator stands for (simulated, or a folder of your own).
+    evaluation : PFLIEvaluation
+        Its cross-validated PFLI evaluation (:func:`homelib.pfli.evaluation.evaluate_pfli`).
+    ks : sequence of float
+        The K grid (km) of the groups.
+    min_group_size, n_estimators, seed
+        As :func:`homelib.exposure.models.fit_exposure_model`.
+
+    Returns
+    -------
+    ExposureModel
+
+    Examples
+    --------
+    Fitting needs a PFLI evaluation (seconds on a small world); the chapters and
+    ``tests/test_home.py`` build one. The example shows a check made first:
+
+    >>> fit_profile_model(None, None, [])
+    Traceback (most recent call last):
+    ...
+    ValueError: ks: at least one K (km) is needed
+    """
+    if len(ks) == 0:
+        raise ValueError("ks: at least one K (km) is needed")
+    users = exp_features.exposure_user_table(world, evaluation.per_user)
+    groups = exp_features.exposure_groups(users, tuple(ks), exp_features.BinSpec())
+    return fit_exposure_model(groups, min_group_size=min_group_size, n_estimators=n_estimators,
+                              n_jobs=1, seed=seed)
+
+
+def world_estimator(world: Any, evaluation: Any, model: ExposureModel) -> ExposureEstimator:
+    """The estimator a profile is checked against.
+
+    It holds the world, the PFLI model of the evaluation's last fold, its clusters and the
+    exposure model.
+
+    Parameters
+    ----------
+    world : SocialWorld
+    evaluation : PFLIEvaluation
+        Of ``world``; its last fold's PFLI model scores the profile.
+    model : ExposureModel
+        :func:`fit_profile_model`.
+
+    Returns
+    -------
+    ExposureEstimator
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> ev = SimpleNamespace(models=["fold 0", "fold 1"], clusters=[0, 0, 1])  # stand-ins
+    >>> est = world_estimator("world", ev, "rdf")
+    >>> est.pfli_model, est.clusters.tolist(), est.model
+    ('fold 1', [0, 0, 1], 'rdf')
+    """
+    return ExposureEstimator(world, evaluation.models[-1], np.asarray(evaluation.clusters), model)
 
 
 def _grow(world: Any, users: pd.DataFrame) -> Any:

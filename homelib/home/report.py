@@ -239,7 +239,10 @@ def plot_privacy_utility(whatif: pd.DataFrame, baselines: pd.DataFrame | None = 
         c = colors.get(task)
         lo = (sub["exposure_probability"] - sub["ci_low"]).clip(lower=0).fillna(0)
         hi = (sub["ci_high"] - sub["exposure_probability"]).clip(lower=0).fillna(0)
-        ax.errorbar(sub["utility"], sub["exposure_probability"], yerr=[lo, hi], marker="o",
+        # an array, not a list of Series: with one disclosure (a folder) matplotlib would call
+        # float() on a one-element Series
+        ax.errorbar(sub["utility"], sub["exposure_probability"],
+                    yerr=np.vstack([lo.to_numpy(float), hi.to_numpy(float)]), marker="o",
                     capsize=3, label=task, color=c, alpha=0.9)
         if baselines is not None and task in set(baselines["task"]):
             m = float(baselines.set_index("task").loc[task, "majority_share"])

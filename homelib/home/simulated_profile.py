@@ -19,13 +19,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from .. import io
-from ..exposure import features as exp_features
 from ..exposure.estimator import ExposureEstimator
-from ..exposure.models import ExposureModel, fit_exposure_model
+from ..exposure.models import ExposureModel
 from ..exposure.simulated import world_and_evaluation
+from .profile import fit_profile_model, world_estimator
 
 __all__ = [
     "PRESETS",
@@ -129,14 +127,12 @@ def profile_estimator(preset: str = "full", seed: int = 0, *, scale: float | Non
     world, evaluation, p = preset_world(preset, seed, scale=scale)
 
     def build() -> ExposureModel:
-        users = exp_features.exposure_user_table(world, evaluation.per_user)
-        groups = exp_features.exposure_groups(users, EXPOSURE_KS, exp_features.BinSpec())
-        return fit_exposure_model(groups, min_group_size=p["min_group_size"],
-                                  n_estimators=p["n_estimators"], n_jobs=1, seed=seed)
+        return fit_profile_model(world, evaluation, EXPOSURE_KS, min_group_size=p["min_group_size"],
+                                 n_estimators=p["n_estimators"], seed=seed)
 
     key = {"preset": preset, **p, "seed": seed, "ks": list(EXPOSURE_KS), "v": 1}
     rdf = io.cached("home_profile_rdf", key, build)
-    est = ExposureEstimator(world, evaluation.models[-1], np.asarray(evaluation.clusters), rdf)
+    est = world_estimator(world, evaluation, rdf)
     info = {"preset": preset, "scale": p["scale"], "seed": seed, "users": len(world.users),
             "places": len(world.places),
             "la_users": int(world.users["current_visible"].sum()), "ks": list(EXPOSURE_KS)}
