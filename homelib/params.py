@@ -252,6 +252,7 @@ class FeatureImportance(NotebookParams):
     top_k: Int(1, 14)
     families: ListOf(OneOf(*FEATURE_FAMILIES))
     n_jobs: Int(1, 64)
+    data: Data
     ledger_profile: OneOf("ci", "full")
 
 

@@ -1,4 +1,4 @@
-"""Chapters 03 and 08 run on small real-format folders through their ``data`` parameter.
+"""Chapters 03-05 and 07-09 run on small real-format folders through their ``data`` parameter.
 
 The folders are the committed fixtures of the "Bring your own data" layout:
 ``tests/fixtures/feature_table`` (``features.csv`` + ``schema.csv``: 240 people, 12 counties,
@@ -59,13 +59,13 @@ def _scratch(project, name):
     return found[0]
 
 
-def _glued(nb) -> dict[str, str]:
-    """Every ``glue`` text value of an executed notebook, by key."""
+def _glued(nb, mime: str = "text/plain") -> dict[str, str]:
+    """Every ``glue`` value of an executed notebook of type ``mime`` (text, or markdown), by key."""
     found = {}
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             book = out.get("metadata", {}).get("scrapbook", {})
-            key = book.get("mime_prefix", "") + "text/plain"
+            key = book.get("mime_prefix", "") + mime
             if book.get("name") and key in out.get("data", {}):
                 found[book["name"]] = out["data"][key].strip("'\"")
     return found
@@ -96,6 +96,43 @@ def test_chapter_03_refuses_a_task_with_two_classes(project):
     with pytest.raises(pm.PapermillExecutionError, match="task 'occupation' has 2 classes"):
         _run(project, "03_h2sea", {"data": str(FIXTURES / "feature_table"), "tasks": ["occupation"],
                                    "repeats": 1, "grid_profile": "ci", "max_epochs": 1})
+
+
+def _table_copy(tmp_path, name="feature_table"):
+    """A scratch copy of the committed feature table fixture (to edit)."""
+    folder = tmp_path / name
+    shutil.copytree(FIXTURES / "feature_table", folder)
+    return folder
+
+
+def test_chapter_04_ranks_the_families_of_the_schema(project):
+    folder = FIXTURES / "feature_table"
+    nb = _run(project, "04_feature_importance", {"data": str(folder), "repeats": 1, "max_epochs": 2,
+                                                 "n_jobs": 1})
+    glued = _glued(nb)
+    assert glued["04-n-families"] == "5"  # the schema's 4 named families + region alone
+    note = _glued(nb, "text/markdown")["04-data-note"]
+    assert "County statistics (`county_income`, `county_education_mean`)" in note
+    assert "region (`region`)" in note and "Left out: occupation (2 classes)" in note
+    assert "a different table from yours" in note
+    assert glued["04-claims-summary"].startswith("not evaluated")
+    top = pd.read_csv(_scratch(project, "h2sea_feature_importance.csv"))
+    assert top.task.unique().tolist() == ["personal_income", "education"]
+    assert sorted(top.feature.unique()) == ["County statistics", "Housing price", "POI", "Urban type",
+                                            "region"]
+    assert top.groupby("task")["rank"].apply(list).map(sorted).tolist() == [[1, 2, 3, 4, 5]] * 2
+
+
+def test_chapter_04_refuses_a_folder_without_a_three_class_task(project, tmp_path):
+    import papermill as pm
+
+    folder = _table_copy(tmp_path)
+    schema = pd.read_csv(folder / "schema.csv", keep_default_na=False)
+    schema.loc[schema.column.isin(["personal_income", "education"]), ["role", "classes", "label_source"]] = \
+        ["meta", "", ""]
+    schema.to_csv(folder / "schema.csv", index=False)
+    with pytest.raises(pm.PapermillExecutionError, match="no task with 3 classes"):
+        _run(project, "04_feature_importance", {"data": str(folder), "repeats": 1, "max_epochs": 1})
 
 
 def test_chapter_08_runs_on_a_social_world_folder(project):

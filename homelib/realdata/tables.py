@@ -47,6 +47,8 @@ __all__ = [
     "features_schema",
     "read_feature_table",
     "select_tasks",
+    "table_families",
+    "three_class_tasks",
 ]
 
 ROLES = ("area", "numeric", "categorical", "aggregate", "task", "weight", "meta")
@@ -61,6 +63,7 @@ SCHEMA_TABLE = pa.DataFrameSchema({
     "source": schemas.text(nullable=True, required=False),
     "area": schemas.text(nullable=True, required=False),
     "method": schemas.text(nullable=True, required=False),
+    "family": schemas.text(nullable=True, required=False),
 }, name="schema.csv", strict=False, coerce=False)
 """The pandera schema of ``schema.csv`` (validated by :func:`homelib.schemas.validate`)."""
 
@@ -87,6 +90,9 @@ class FeatureTable:
         Other columns kept for analysis (never features).
     leakage : DataFrame
         The report of :func:`~homelib.realdata.aggregates.check_leakage`.
+    families : dict
+        Feature family -> its columns of ``X`` (every column in one family; see
+        :func:`table_families`).
 
     Examples
     --------
@@ -104,6 +110,7 @@ class FeatureTable:
     weights: pd.Series | None = None
     meta: pd.DataFrame | None = None
     leakage: pd.DataFrame | None = None
+    families: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def tasks(self) -> list[str]:
@@ -119,11 +126,13 @@ class FeatureTable:
     def schema(self) -> pd.DataFrame:
         """``column, family, kind, description`` per column of ``X``, as the H2SEA data sets'.
 
-        ``kind`` is ``"continuous"`` or ``"categorical"``; each column is its own family.
+        ``kind`` is ``"continuous"`` or ``"categorical"``; ``family`` is the column's family
+        (:func:`table_families`).
         """
         kinds = ["categorical" if isinstance(self.X[c].dtype, pd.CategoricalDtype) else "continuous"
                  for c in self.X.columns]
-        return pd.DataFrame({"column": list(self.X.columns), "family": list(self.X.columns),
+        of = {c: f for f, cols in table_families(self).items() for c in cols}
+        return pd.DataFrame({"column": list(self.X.columns), "family": [of[c] for c in self.X.columns],
                              "kind": kinds, "description": ""})
 
 
@@ -219,7 +228,8 @@ def feature_table(df: pd.DataFrame, *, tasks: Sequence[str], numeric: Sequence[s
                   weight: str | None = None, meta: Sequence[str] = (),
                   classes: Mapping[str, Sequence[str]] | None = None,
                   aggregates: Mapping[str, AggregateInfo] | None = None,
-                  label_sources: Sequence[str] = (), on_leak: str = "raise") -> FeatureTable:
+                  label_sources: Sequence[str] = (), on_leak: str = "raise",
+                  families: Mapping[str, str] | None = None) -> FeatureTable:
     """Validate a table and split it into features, labels, areas, weights and meta.
 
     Parameters
@@ -245,6 +255,9 @@ def feature_table(df: pd.DataFrame, *, tasks: Sequence[str], numeric: Sequence[s
         Raw columns the task labels were cut from (they count as labels for the check).
     on_leak : {"raise", "warn", "report"}
         What the leakage check does with a leaking aggregate.
+    families : dict, optional
+        Feature column -> the name of its feature family (H2SEA Table 4 ranks families); a
+        feature column not named here is a family of its own, named by the column.
 
     Returns
     -------
@@ -307,7 +320,28 @@ def feature_table(df: pd.DataFrame, *, tasks: Sequence[str], numeric: Sequence[s
     if aggs:
         report = check_leakage(X, aggs, area_frame, labels=[*tasks, *label_sources], on_leak=on_leak)
     return FeatureTable(X=X, y=y, areas=area_frame, classes=cls, aggregates=aggs, weights=w,
-                        meta=df[meta].copy() if meta else None, leakage=report)
+                        meta=df[meta].copy() if meta else None, leakage=report,
+                        families=_families(list(X.columns), families or {}))
+
+
+def _families(columns: list[str], named: Mapping[str, str]) -> dict[str, list[str]]:
+    """Family -> columns, in the order of ``columns``; unnamed columns are their own family."""
+    not_features = [c for c in named if c not in columns]
+    if not_features:
+        raise ValueError(f"family given for column(s) {not_features}, which are not feature columns "
+                         f"(numeric, categorical or aggregate; features are {columns})")
+    for c, f in named.items():
+        if not isinstance(f, str) or not f.strip() or f != f.strip():
+            raise ValueError(f"family of column {c!r} must be a non-empty name without surrounding "
+                             f"blanks; got {f!r}")
+    clash = sorted(c for c in columns if c not in named and c in set(named.values()))
+    if clash:
+        raise ValueError(f"column(s) {clash} have no family, so each is a family named by the column, "
+                         "but other columns name that family: give them a family")
+    out: dict[str, list[str]] = {}
+    for c in columns:
+        out.setdefault(named.get(c, c), []).append(c)
+    return out
 
 
 def read_feature_table(folder: str | Path, *, on_leak: str = "raise") -> FeatureTable:
@@ -318,7 +352,8 @@ def read_feature_table(folder: str | Path, *, on_leak: str = "raise") -> Feature
     by ``|``, e.g. ``low|middle|high``) and ``label_source`` (the raw column a
     task was cut from, e.g. ``educ`` for an education level), and, for
     ``aggregate`` columns, ``source, area, method`` (how it was computed, see
-    :class:`~homelib.realdata.aggregates.AggregateInfo`). Aggregates are
+    :class:`~homelib.realdata.aggregates.AggregateInfo`), and, for feature columns,
+    ``family`` (the feature family, :func:`table_families`; blank = the column alone). Aggregates are
     numeric features; their leakage is checked, an aggregate whose source is a
     task or a task's ``label_source`` counting as an own-label aggregate.
 
@@ -379,10 +414,14 @@ def read_feature_table(folder: str | Path, *, on_leak: str = "raise") -> Feature
                 raise ValueError(f"schema.csv: aggregate column {r['column']!r} needs {need!r}")
         aggs[r["column"]] = AggregateInfo(column=r["column"], source=r["source"], area=r["area"],
                                           method=r["method"])
+    families = {}
+    if "family" in schema:
+        families = {r.column: r.family for r in schema[schema["family"] != ""].itertuples()}
     return feature_table(df, tasks=by["task"], numeric=by["numeric"] + by["aggregate"],
                          categorical=by["categorical"], areas=by["area"],
                          weight=by["weight"][0] if by["weight"] else None, meta=by["meta"],
-                         classes=classes, aggregates=aggs, label_sources=sources, on_leak=on_leak)
+                         classes=classes, aggregates=aggs, label_sources=sources, on_leak=on_leak,
+                         families=families)
 
 
 def features_schema(schema: pd.DataFrame) -> pa.DataFrameSchema:
@@ -462,3 +501,64 @@ def select_tasks(table: FeatureTable, tasks: Sequence[str], *, n_classes: int | 
                 raise ValueError(f"task {t!r} has {len(table.classes[t])} classes {table.classes[t]}; "
                                  f"this analysis needs {n_classes} per task")
     return replace(table, y=table.y[list(tasks)].copy(), classes={t: table.classes[t] for t in tasks})
+
+
+def table_families(table: FeatureTable) -> dict[str, list[str]]:
+    """The feature families of a table: family name -> its feature columns (H2SEA Table 4).
+
+    The families named by the ``family`` column of ``schema.csv`` (or the ``families``
+    argument of :func:`feature_table`), in the order of their first column in ``X``; a
+    feature column without a family, and every column of a table that names none, is a
+    family of its own named by the column.
+
+    Parameters
+    ----------
+    table : FeatureTable
+
+    Returns
+    -------
+    dict
+        Family -> columns of ``table.X``; every column of ``X`` is in exactly one family.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"p": [1.0, 2.0, 3.0], "q": [2.0, 1.0, 0.0], "zone": ["n", "s", "n"],
+    ...                    "edu": [0, 1, 2]})
+    >>> t = feature_table(df, tasks=["edu"], numeric=["p", "q"], categorical=["zone"],
+    ...                   families={"p": "Price", "q": "Price"})
+    >>> table_families(t)
+    {'Price': ['p', 'q'], 'zone': ['zone']}
+    >>> table_families(feature_table(df, tasks=["edu"], numeric=["p"]))
+    {'p': ['p']}
+    """
+    if table.families:
+        return {f: list(cols) for f, cols in table.families.items()}
+    return {c: [c] for c in table.X.columns}
+
+
+def three_class_tasks(table: FeatureTable) -> tuple[FeatureTable, dict[str, int]]:
+    """The table cut to its tasks with three classes (the H2SEA models of chapters 03-05).
+
+    Parameters
+    ----------
+    table : FeatureTable
+
+    Returns
+    -------
+    tuple
+        ``(table, left_out)``: the table with only its three-class tasks (in order), and
+        task -> number of classes of every task left out (to report).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"p": [1.0, 2.0, 3.0], "a": [0, 1, 2], "b": [0, 1, 1]})
+    >>> t, left = three_class_tasks(feature_table(df, tasks=["a", "b"], numeric=["p"]))
+    >>> t.tasks, left
+    (['a'], {'b': 2})
+    """
+    kept = [t for t in table.tasks if table.n_classes[t] == 3]
+    if not kept:
+        raise ValueError(f"no task with 3 classes (the H2SEA models take 3 per task); the table's "
+                         f"tasks have {table.n_classes}")
+    left = {t: k for t, k in table.n_classes.items() if t not in kept}
+    return select_tasks(table, kept, n_classes=3), left
