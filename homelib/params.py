@@ -267,6 +267,7 @@ class CityVillage(NotebookParams):
     rank_families: ListOf(OneOf(*FEATURE_FAMILIES))
     rank_repeats: Int(1, 10)
     n_jobs: Int(1, 64)
+    data: Data
     ledger_profile: OneOf("ci", "full")
 
 

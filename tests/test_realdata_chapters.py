@@ -135,6 +135,36 @@ def test_chapter_04_refuses_a_folder_without_a_three_class_task(project, tmp_pat
         _run(project, "04_feature_importance", {"data": str(folder), "repeats": 1, "max_epochs": 1})
 
 
+def test_chapter_05_splits_the_folder_by_urban_type(project):
+    folder = FIXTURES / "feature_table"
+    raw = pd.read_csv(folder / "features.csv")
+    nb = _run(project, "05_city_village", {"data": str(folder), "repeats": 1, "dropout_grid": [0.3],
+                                           "max_epochs": 2, "rank_repeats": 1, "n_jobs": 1})
+    glued = _glued(nb)
+    city = raw.urban_type.isin(["city_center", "city_border"])
+    assert glued["05-n-city"] == f"{int(city.sum()):,}" and glued["05-n-village"] == f"{int((~city).sum()):,}"
+    assert glued["05-cov-city"] == f"{100 * raw.has_sale_price_2km[city].mean():.0f}%"
+    assert glued["05-cov-village"] == f"{100 * raw.has_sale_price_2km[~city].mean():.0f}%"
+    assert glued["05-ex4-family"] == "housing price"  # the family of price_mean in the schema
+    note = _glued(nb, "text/markdown")["05-data-note"]
+    assert "Left out: occupation (2 classes)" in note and "a different table from yours" in note
+    assert glued["05-claims-summary"].startswith("not evaluated")
+    tab = pd.read_csv(_scratch(project, "h2sea_city_village.csv"))
+    assert sorted(tab.task.unique()) == ["education", "personal_income"]
+    assert tab.dataset.unique().tolist() == ["city+village", "city-only", "village-only"]
+
+
+def test_chapter_05_refuses_a_folder_without_urban_type(project, tmp_path):
+    import papermill as pm
+
+    folder = _table_copy(tmp_path)
+    pd.read_csv(folder / "features.csv").drop(columns="urban_type").to_csv(folder / "features.csv", index=False)
+    schema = pd.read_csv(folder / "schema.csv", keep_default_na=False)
+    schema[schema.column != "urban_type"].to_csv(folder / "schema.csv", index=False)
+    with pytest.raises(pm.PapermillExecutionError, match="needs column\\(s\\) \\['urban_type'"):
+        _run(project, "05_city_village", {"data": str(folder), "repeats": 1, "max_epochs": 1})
+
+
 def test_chapter_08_runs_on_a_social_world_folder(project):
     folder = FIXTURES / "social_world"
     users = pd.read_csv(folder / "users.csv")

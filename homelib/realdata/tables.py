@@ -39,7 +39,9 @@ from .aggregates import AggregateInfo, check_leakage
 
 __all__ = [
     "ROLES",
+    "URBAN_TYPES",
     "FeatureTable",
+    "city_village_inputs",
     "level_classes",
     "quantile_cuts",
     "SCHEMA_TABLE",
@@ -53,6 +55,9 @@ __all__ = [
 
 ROLES = ("area", "numeric", "categorical", "aggregate", "task", "weight", "meta")
 """Roles of a column in ``schema.csv`` (see :func:`read_feature_table`)."""
+
+URBAN_TYPES = {"city_center": True, "city_border": True, "rural": False}
+"""The paper's urban types (H2SEA Sec 5.4) -> city (``True``) or village (``False``)."""
 
 SCHEMA_TABLE = pa.DataFrameSchema({
     "column": schemas.text(),
@@ -562,3 +567,68 @@ def three_class_tasks(table: FeatureTable) -> tuple[FeatureTable, dict[str, int]
                          f"tasks have {table.n_classes}")
     left = {t: k for t, k in table.n_classes.items() if t not in kept}
     return select_tasks(table, kept, n_classes=3), left
+
+
+def city_village_inputs(table: FeatureTable) -> tuple[pd.DataFrame, str]:
+    """What H2SEA Table 5 (city vs village, chapter 05) reads from a table, checked.
+
+    The table needs three columns: ``urban_type``, a categorical feature with the paper's types
+    (:data:`URBAN_TYPES`: ``city_center`` and ``city_border`` are city people, ``rural`` are
+    villagers); ``price_mean``, the numeric housing price around the home (its family is the
+    housing-price family ranked in each subset); and ``has_sale_price_2km``, a meta column of
+    ``True`` / ``False`` (a sale listing within 2 km of the home: the coverage the paper gives
+    as its explanation).
+
+    Parameters
+    ----------
+    table : FeatureTable
+
+    Returns
+    -------
+    tuple
+        ``(people, family)``: ``people`` has the boolean columns ``is_city`` and
+        ``has_sale_price_2km``, indexed like ``table.X``; ``family`` is the family of
+        ``price_mean`` (:func:`table_families`).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"urban_type": ["rural", "city_center", "city_border"],
+    ...                    "price_mean": [1.0, 2.0, 3.0], "has_sale_price_2km": ["False", "True", "False"],
+    ...                    "edu": [0, 1, 2]})
+    >>> t = feature_table(df, tasks=["edu"], numeric=["price_mean"], categorical=["urban_type"],
+    ...                   meta=["has_sale_price_2km"])
+    >>> people, family = city_village_inputs(t)
+    >>> people.is_city.tolist(), people.has_sale_price_2km.tolist(), family
+    ([False, True, True], [False, True, False], 'price_mean')
+    >>> city_village_inputs(feature_table(df, tasks=["edu"], numeric=["price_mean"]))
+    Traceback (most recent call last):
+    ...
+    KeyError: "city vs village needs column(s) ['urban_type' (a categorical feature), 'has_sale_price_2km' (a meta column of True/False)] in the table"
+    """
+    meta = table.meta if table.meta is not None else pd.DataFrame(index=table.X.index)
+    urban_ok = "urban_type" in table.X and isinstance(table.X["urban_type"].dtype, pd.CategoricalDtype)
+    price_ok = "price_mean" in table.X and not isinstance(table.X["price_mean"].dtype, pd.CategoricalDtype)
+    missing = [name for name, ok in (("'urban_type' (a categorical feature)", urban_ok),
+                                     ("'price_mean' (a numeric feature)", price_ok),
+                                     ("'has_sale_price_2km' (a meta column of True/False)",
+                                      "has_sale_price_2km" in meta)) if not ok]
+    if missing:
+        raise KeyError(f"city vs village needs column(s) [{', '.join(missing)}] in the table")
+    urban = table.X["urban_type"].astype(str)
+    unknown = sorted(set(urban) - set(URBAN_TYPES))
+    if unknown:
+        raise ValueError(f"column 'urban_type': value(s) {unknown} are not among the paper's types "
+                         f"{list(URBAN_TYPES)}")
+    flags = meta["has_sale_price_2km"].astype("string")
+    bad = sorted(set(flags[~flags.isin(["True", "False"])].astype(str)))
+    if bad:
+        raise ValueError(f"column 'has_sale_price_2km': value(s) {bad} are not True/False")
+    is_city = urban.map(URBAN_TYPES).astype(bool)
+    for name, keep in (("city", is_city), ("village", ~is_city)):
+        if not keep.any():
+            raise ValueError(f"column 'urban_type': no {name} row (city: city_center, city_border; "
+                             "village: rural); Table 5 needs both")
+    people = pd.DataFrame({"is_city": is_city, "has_sale_price_2km": flags.eq("True").astype(bool)},
+                          index=table.X.index)
+    family = next(f for f, cols in table_families(table).items() if "price_mean" in cols)
+    return people, family
