@@ -279,6 +279,7 @@ class HousingIncome(NotebookParams):
     min_city_n: Int(4, 1000)
     sweep_values: ListOf(Float(0.0, 5.0))
     sweep_scale: Float(0.05, 1.0)
+    data: Data
     ledger_profile: OneOf("ci", "full")
 
 

@@ -1,4 +1,4 @@
-"""Chapters 03-05 and 07-09 run on small real-format folders through their ``data`` parameter.
+"""Chapters 03-09 run on small real-format folders through their ``data`` parameter.
 
 The folders are the committed fixtures of the "Bring your own data" layout:
 ``tests/fixtures/feature_table`` (``features.csv`` + ``schema.csv``: 240 people, 12 counties,
@@ -163,6 +163,60 @@ def test_chapter_05_refuses_a_folder_without_urban_type(project, tmp_path):
     schema[schema.column != "urban_type"].to_csv(folder / "schema.csv", index=False)
     with pytest.raises(pm.PapermillExecutionError, match="needs column\\(s\\) \\['urban_type'"):
         _run(project, "05_city_village", {"data": str(folder), "repeats": 1, "max_epochs": 1})
+
+
+SMALL_06 = {"sweep_values": [0.0, 1.0], "sweep_scale": 0.05, "min_city_n": 4}
+
+
+def _level_r(raw, listed_only=True):
+    keep = raw.personal_income.notna() & (raw.has_sale_price_2km if listed_only else True)
+    return raw.price_mean[keep].corr(raw.personal_income[keep].astype(float))
+
+
+def test_chapter_06_correlates_the_folder_price_with_the_level_and_the_exact_income(project):
+    folder = FIXTURES / "feature_table"
+    raw = pd.read_csv(folder / "features.csv")
+    nb = _run(project, "06_housing_income", {"data": str(folder), **SMALL_06})
+    glued = _glued(nb)
+    listed = raw[raw.has_sale_price_2km]
+    assert glued["06-r-level"] == f"{_level_r(raw):.2f}"
+    assert glued["06-r-exact"] == f"{listed.price_mean.corr(listed.income_exact):.2f}"
+    assert glued["06-n-exact"] == f"{len(listed):,}"  # every listed home has an exact income
+    assert glued["06-r-com"] == "not computed"  # the housing-type split is the world's
+    note = _glued(nb, "text/markdown")["06-data-note"]
+    assert "its `income_exact` column (240 people" in note and "a different table from yours" in note
+    assert glued["06-claims-summary"].startswith("not evaluated")
+    corr = pd.read_csv(_scratch(project, "housing_income_correlation.csv"))
+    assert not corr.scope.str.startswith(("sweep_link", "china", "commercial", "own")).any()
+    areas = corr[corr.scope.str.startswith("area_level_2km:")]
+    assert len(areas) and set(areas.scope.str.split(":").str[1]) <= set(raw.county)
+
+
+def test_chapter_06_without_the_exact_income_computes_the_level_only(project, tmp_path):
+    folder = _table_copy(tmp_path)
+    raw = pd.read_csv(folder / "features.csv")
+    raw.drop(columns="income_exact").to_csv(folder / "features.csv", index=False)
+    schema = pd.read_csv(folder / "schema.csv", keep_default_na=False)
+    schema.loc[schema.column == "personal_income", "label_source"] = ""
+    schema[schema.column != "income_exact"].to_csv(folder / "schema.csv", index=False)
+    nb = _run(project, "06_housing_income", {"data": str(folder), **SMALL_06})
+    glued = _glued(nb)
+    assert glued["06-r-level"] == f"{_level_r(raw):.2f}"
+    assert glued["06-r-exact"] == "not computed" and glued["06-n-exact"] == "0"
+    assert "only the correlations with the income level are computed" in _glued(nb, "text/markdown")["06-data-note"]
+    corr = pd.read_csv(_scratch(project, "housing_income_correlation.csv"))
+    assert not corr.scope.str.contains("exact").any()
+
+
+def test_chapter_06_refuses_a_folder_without_a_housing_price(project, tmp_path):
+    import papermill as pm
+
+    folder = _table_copy(tmp_path)
+    pd.read_csv(folder / "features.csv").drop(columns="price_mean").to_csv(folder / "features.csv", index=False)
+    schema = pd.read_csv(folder / "schema.csv", keep_default_na=False)
+    schema[schema.column != "price_mean"].to_csv(folder / "schema.csv", index=False)
+    with pytest.raises(pm.PapermillExecutionError, match="needs column\\(s\\) \\['price_mean'"):
+        _run(project, "06_housing_income", {"data": str(folder), **SMALL_06})
 
 
 def test_chapter_08_runs_on_a_social_world_folder(project):

@@ -47,6 +47,7 @@ __all__ = [
     "SCHEMA_TABLE",
     "feature_table",
     "features_schema",
+    "housing_inputs",
     "read_feature_table",
     "select_tasks",
     "table_families",
@@ -632,3 +633,66 @@ def city_village_inputs(table: FeatureTable) -> tuple[pd.DataFrame, str]:
                           index=table.X.index)
     family = next(f for f, cols in table_families(table).items() if "price_mean" in cols)
     return people, family
+
+
+def housing_inputs(table: FeatureTable) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """What H2SEA Sec 6 (housing price vs income, chapter 06) reads from a table, checked.
+
+    Needed: ``price_mean``, the numeric housing price around the home; the task
+    ``personal_income`` (the income level); an ``area`` column (the first one is the unit of
+    the per-area rows, the paper's per-city correlations). Optional, as meta columns:
+    ``income_exact``, the exact income (numbers, blank = unknown; without the column only the
+    level correlations are computed), and ``has_sale_price_2km`` (``True`` / ``False``: the
+    paper keeps the homes with a sale listing within 2 km; without it every home counts).
+
+    Parameters
+    ----------
+    table : FeatureTable
+
+    Returns
+    -------
+    tuple of DataFrame
+        ``(X, y, meta)`` indexed like ``table.X``: ``X`` holds ``price_mean``, ``y`` the
+        ``personal_income`` level, ``meta`` the boolean ``has_sale_price_2km``, ``area`` and,
+        when given, the float ``exact_income``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"zone": ["n", "s", "n"], "price_mean": [1.0, 2.0, 3.0],
+    ...                    "income_exact": ["900.5", "", "1200"], "personal_income": [0, 1, 2]})
+    >>> t = feature_table(df, tasks=["personal_income"], numeric=["price_mean"], areas=["zone"],
+    ...                   meta=["income_exact"])
+    >>> X, y, meta = housing_inputs(t)
+    >>> meta.exact_income.tolist(), bool(meta.has_sale_price_2km.all()), meta.area.tolist()
+    ([900.5, nan, 1200.0], True, ['n', 's', 'n'])
+    >>> housing_inputs(feature_table(df, tasks=["personal_income"], numeric=["price_mean"]))
+    Traceback (most recent call last):
+    ...
+    KeyError: 'housing price vs income needs column(s) [an area column] in the table'
+    """
+    meta = table.meta if table.meta is not None else pd.DataFrame(index=table.X.index)
+    price_ok = "price_mean" in table.X and not isinstance(table.X["price_mean"].dtype, pd.CategoricalDtype)
+    missing = [name for name, ok in (("'price_mean' (a numeric feature)", price_ok),
+                                     ("'personal_income' (a task)", "personal_income" in table.y),
+                                     ("an area column", table.areas.shape[1] > 0)) if not ok]
+    if missing:
+        raise KeyError(f"housing price vs income needs column(s) [{', '.join(missing)}] in the table")
+    out = pd.DataFrame({"area": table.areas.iloc[:, 0].astype(str)}, index=table.X.index)
+    if "has_sale_price_2km" in meta:
+        flags = meta["has_sale_price_2km"].astype("string")
+        bad = sorted(set(flags[~flags.isin(["True", "False"])].astype(str)))
+        if bad:
+            raise ValueError(f"column 'has_sale_price_2km': value(s) {bad} are not True/False")
+        out.insert(0, "has_sale_price_2km", flags.eq("True").astype(bool))
+    else:
+        out.insert(0, "has_sale_price_2km", True)
+    if "income_exact" in meta:
+        text = meta["income_exact"].astype("string").str.strip()
+        given = text.notna() & (text != "")
+        exact = pd.to_numeric(text.where(given), errors="coerce").astype(float)
+        bad = given & ~np.isfinite(exact)
+        if bad.any():
+            raise ValueError(f"column 'income_exact': value(s) {text[bad].unique()[:5].tolist()} are not "
+                             "finite numbers (blank = unknown)")
+        out["exact_income"] = exact
+    return table.X[["price_mean"]].copy(), table.y[["personal_income"]].copy(), out
