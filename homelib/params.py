@@ -252,6 +252,7 @@ class FeatureImportance(NotebookParams):
     top_k: Int(1, 14)
     families: ListOf(OneOf(*FEATURE_FAMILIES))
     n_jobs: Int(1, 64)
+    data: Data
     ledger_profile: OneOf("ci", "full")
 
 
@@ -266,6 +267,7 @@ class CityVillage(NotebookParams):
     rank_families: ListOf(OneOf(*FEATURE_FAMILIES))
     rank_repeats: Int(1, 10)
     n_jobs: Int(1, 64)
+    data: Data
     ledger_profile: OneOf("ci", "full")
 
 
@@ -277,6 +279,7 @@ class HousingIncome(NotebookParams):
     min_city_n: Int(4, 1000)
     sweep_values: ListOf(Float(0.0, 5.0))
     sweep_scale: Float(0.05, 1.0)
+    data: Data
     ledger_profile: OneOf("ci", "full")
 
 

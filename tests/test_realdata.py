@@ -363,7 +363,7 @@ def test_the_feature_table_fixture_reads_with_its_classes_and_reference_aggregat
     assert t.schema.set_index("column").kind.to_dict() == {
         "county_income": "continuous", "price_mean": "continuous", "poi_school": "continuous",
         "county_education_mean": "continuous", "region": "categorical", "urban_type": "categorical"}
-    assert list(t.meta.columns) == ["person", "income_exact"]
+    assert list(t.meta.columns) == ["person", "income_exact", "has_sale_price_2km"]
 
 
 def test_a_bad_cell_of_features_csv_is_named_with_its_line(tmp_path):
@@ -386,6 +386,42 @@ def test_select_tasks_keeps_the_order_and_refuses_the_wrong_number_of_classes():
         tables.select_tasks(t, ["occupation"], n_classes=3)
     with pytest.raises(ValueError, match="\\['family_income'\\] are not in the table"):
         tables.select_tasks(t, ["family_income"])
+
+
+def test_table_families_come_from_the_schema_else_one_per_column(tmp_path):
+    t = tables.read_feature_table(FEATURE_FIXTURE)
+    assert tables.table_families(t) == {
+        "County statistics": ["county_income", "county_education_mean"], "Housing price": ["price_mean"],
+        "POI": ["poi_school"], "region": ["region"], "Urban type": ["urban_type"]}  # region: no family
+    assert t.schema.set_index("column").family["county_education_mean"] == "County statistics"
+    for f in ("features.csv", "schema.csv"):
+        (tmp_path / f).write_text((FEATURE_FIXTURE / f).read_text())
+    schema = pd.read_csv(FEATURE_FIXTURE / "schema.csv", keep_default_na=False)
+    schema.drop(columns="family").to_csv(tmp_path / "schema.csv", index=False)
+    plain = tables.read_feature_table(tmp_path)
+    assert tables.table_families(plain) == {c: [c] for c in plain.X.columns}  # no family column
+
+
+@pytest.mark.parametrize("column, family, message", [
+    ("weight", "Survey", r"family given for column\(s\) \['weight'\], which are not feature columns"),
+    ("price_mean", "region", r"column\(s\) \['region'\] have no family"),
+])
+def test_a_bad_family_is_named(tmp_path, column, family, message):
+    for f in ("features.csv", "schema.csv"):
+        (tmp_path / f).write_text((FEATURE_FIXTURE / f).read_text())
+    schema = pd.read_csv(FEATURE_FIXTURE / "schema.csv", keep_default_na=False)
+    schema.loc[schema.column == column, "family"] = family
+    schema.to_csv(tmp_path / "schema.csv", index=False)
+    with pytest.raises(ValueError, match=message):
+        tables.read_feature_table(tmp_path)
+
+
+def test_three_class_tasks_keeps_them_and_reports_the_others():
+    t, left = tables.three_class_tasks(tables.read_feature_table(FEATURE_FIXTURE))
+    assert t.tasks == ["personal_income", "education"] and left == {"occupation": 2}
+    two = tables.feature_table(pd.DataFrame({"p": [1.0, 2.0], "b": [0, 1]}), tasks=["b"], numeric=["p"])
+    with pytest.raises(ValueError, match="no task with 3 classes"):
+        tables.three_class_tasks(two)
 
 
 def test_classes_by_cuts_and_quantiles():

@@ -1,4 +1,4 @@
-"""Chapters 03, 07, 08, 09 and 13 run on small real-format folders through their ``data`` parameter.
+"""Chapters 03-09, 13 and 14 run on small real-format folders through their ``data`` parameter.
 
 The folders are the committed fixtures of the "Bring your own data" layout:
 ``tests/fixtures/feature_table`` (``features.csv`` + ``schema.csv``: 240 people, 12 counties,
@@ -59,13 +59,13 @@ def _scratch(project, name):
     return found[0]
 
 
-def _glued(nb) -> dict[str, str]:
-    """Every ``glue`` text value of an executed notebook, by key."""
+def _glued(nb, mime: str = "text/plain") -> dict[str, str]:
+    """Every ``glue`` value of an executed notebook of type ``mime`` (text, or markdown), by key."""
     found = {}
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             book = out.get("metadata", {}).get("scrapbook", {})
-            key = book.get("mime_prefix", "") + "text/plain"
+            key = book.get("mime_prefix", "") + mime
             if book.get("name") and key in out.get("data", {}):
                 found[book["name"]] = out["data"][key].strip("'\"")
     return found
@@ -96,6 +96,127 @@ def test_chapter_03_refuses_a_task_with_two_classes(project):
     with pytest.raises(pm.PapermillExecutionError, match="task 'occupation' has 2 classes"):
         _run(project, "03_h2sea", {"data": str(FIXTURES / "feature_table"), "tasks": ["occupation"],
                                    "repeats": 1, "grid_profile": "ci", "max_epochs": 1})
+
+
+def _table_copy(tmp_path, name="feature_table"):
+    """A scratch copy of the committed feature table fixture (to edit)."""
+    folder = tmp_path / name
+    shutil.copytree(FIXTURES / "feature_table", folder)
+    return folder
+
+
+def test_chapter_04_ranks_the_families_of_the_schema(project):
+    folder = FIXTURES / "feature_table"
+    nb = _run(project, "04_feature_importance", {"data": str(folder), "repeats": 1, "max_epochs": 2,
+                                                 "n_jobs": 1})
+    glued = _glued(nb)
+    assert glued["04-n-families"] == "5"  # the schema's 4 named families + region alone
+    note = _glued(nb, "text/markdown")["04-data-note"]
+    assert "County statistics (`county_income`, `county_education_mean`)" in note
+    assert "region (`region`)" in note and "Left out: occupation (2 classes)" in note
+    assert "a different table from yours" in note
+    assert glued["04-claims-summary"].startswith("not evaluated")
+    top = pd.read_csv(_scratch(project, "h2sea_feature_importance.csv"))
+    assert top.task.unique().tolist() == ["personal_income", "education"]
+    assert sorted(top.feature.unique()) == ["County statistics", "Housing price", "POI", "Urban type",
+                                            "region"]
+    assert top.groupby("task")["rank"].apply(list).map(sorted).tolist() == [[1, 2, 3, 4, 5]] * 2
+
+
+def test_chapter_04_refuses_a_folder_without_a_three_class_task(project, tmp_path):
+    import papermill as pm
+
+    folder = _table_copy(tmp_path)
+    schema = pd.read_csv(folder / "schema.csv", keep_default_na=False)
+    schema.loc[schema.column.isin(["personal_income", "education"]), ["role", "classes", "label_source"]] = \
+        ["meta", "", ""]
+    schema.to_csv(folder / "schema.csv", index=False)
+    with pytest.raises(pm.PapermillExecutionError, match="no task with 3 classes"):
+        _run(project, "04_feature_importance", {"data": str(folder), "repeats": 1, "max_epochs": 1})
+
+
+def test_chapter_05_splits_the_folder_by_urban_type(project):
+    folder = FIXTURES / "feature_table"
+    raw = pd.read_csv(folder / "features.csv")
+    nb = _run(project, "05_city_village", {"data": str(folder), "repeats": 1, "dropout_grid": [0.3],
+                                           "max_epochs": 2, "rank_repeats": 1, "n_jobs": 1})
+    glued = _glued(nb)
+    city = raw.urban_type.isin(["city_center", "city_border"])
+    assert glued["05-n-city"] == f"{int(city.sum()):,}" and glued["05-n-village"] == f"{int((~city).sum()):,}"
+    assert glued["05-cov-city"] == f"{100 * raw.has_sale_price_2km[city].mean():.0f}%"
+    assert glued["05-cov-village"] == f"{100 * raw.has_sale_price_2km[~city].mean():.0f}%"
+    assert glued["05-ex4-family"] == "housing price"  # the family of price_mean in the schema
+    note = _glued(nb, "text/markdown")["05-data-note"]
+    assert "Left out: occupation (2 classes)" in note and "a different table from yours" in note
+    assert glued["05-claims-summary"].startswith("not evaluated")
+    tab = pd.read_csv(_scratch(project, "h2sea_city_village.csv"))
+    assert sorted(tab.task.unique()) == ["education", "personal_income"]
+    assert tab.dataset.unique().tolist() == ["city+village", "city-only", "village-only"]
+
+
+def test_chapter_05_refuses_a_folder_without_urban_type(project, tmp_path):
+    import papermill as pm
+
+    folder = _table_copy(tmp_path)
+    pd.read_csv(folder / "features.csv").drop(columns="urban_type").to_csv(folder / "features.csv", index=False)
+    schema = pd.read_csv(folder / "schema.csv", keep_default_na=False)
+    schema[schema.column != "urban_type"].to_csv(folder / "schema.csv", index=False)
+    with pytest.raises(pm.PapermillExecutionError, match="needs column\\(s\\) \\['urban_type'"):
+        _run(project, "05_city_village", {"data": str(folder), "repeats": 1, "max_epochs": 1})
+
+
+SMALL_06 = {"sweep_values": [0.0, 1.0], "sweep_scale": 0.05, "min_city_n": 4}
+
+
+def _level_r(raw, listed_only=True):
+    keep = raw.personal_income.notna() & (raw.has_sale_price_2km if listed_only else True)
+    return raw.price_mean[keep].corr(raw.personal_income[keep].astype(float))
+
+
+def test_chapter_06_correlates_the_folder_price_with_the_level_and_the_exact_income(project):
+    folder = FIXTURES / "feature_table"
+    raw = pd.read_csv(folder / "features.csv")
+    nb = _run(project, "06_housing_income", {"data": str(folder), **SMALL_06})
+    glued = _glued(nb)
+    listed = raw[raw.has_sale_price_2km]
+    assert glued["06-r-level"] == f"{_level_r(raw):.2f}"
+    assert glued["06-r-exact"] == f"{listed.price_mean.corr(listed.income_exact):.2f}"
+    assert glued["06-n-exact"] == f"{len(listed):,}"  # every listed home has an exact income
+    assert glued["06-r-com"] == "not computed"  # the housing-type split is the world's
+    note = _glued(nb, "text/markdown")["06-data-note"]
+    assert "its `income_exact` column (240 people" in note and "a different table from yours" in note
+    assert glued["06-claims-summary"].startswith("not evaluated")
+    corr = pd.read_csv(_scratch(project, "housing_income_correlation.csv"))
+    assert not corr.scope.str.startswith(("sweep_link", "china", "commercial", "own")).any()
+    areas = corr[corr.scope.str.startswith("area_level_2km:")]
+    assert len(areas) and set(areas.scope.str.split(":").str[1]) <= set(raw.county)
+
+
+def test_chapter_06_without_the_exact_income_computes_the_level_only(project, tmp_path):
+    folder = _table_copy(tmp_path)
+    raw = pd.read_csv(folder / "features.csv")
+    raw.drop(columns="income_exact").to_csv(folder / "features.csv", index=False)
+    schema = pd.read_csv(folder / "schema.csv", keep_default_na=False)
+    schema.loc[schema.column == "personal_income", "label_source"] = ""
+    schema[schema.column != "income_exact"].to_csv(folder / "schema.csv", index=False)
+    nb = _run(project, "06_housing_income", {"data": str(folder), **SMALL_06})
+    glued = _glued(nb)
+    assert glued["06-r-level"] == f"{_level_r(raw):.2f}"
+    assert glued["06-r-exact"] == "not computed" and glued["06-n-exact"] == "0"
+    assert "only the correlations with the income level are computed" in _glued(nb, "text/markdown")["06-data-note"]
+    corr = pd.read_csv(_scratch(project, "housing_income_correlation.csv"))
+    assert not corr.scope.str.contains("exact").any()
+
+
+def test_chapter_06_refuses_a_folder_without_a_housing_price(project, tmp_path):
+    import papermill as pm
+
+    folder = _table_copy(tmp_path)
+    pd.read_csv(folder / "features.csv").drop(columns="price_mean").to_csv(folder / "features.csv", index=False)
+    schema = pd.read_csv(folder / "schema.csv", keep_default_na=False)
+    schema[schema.column != "price_mean"].to_csv(folder / "schema.csv", index=False)
+    with pytest.raises(pm.PapermillExecutionError, match="needs column\\(s\\) \\['price_mean'"):
+        _run(project, "06_housing_income", {"data": str(folder), **SMALL_06})
 
 
 def test_chapter_08_runs_on_a_social_world_folder(project):

@@ -224,9 +224,15 @@ def top_features(importance: pd.DataFrame, k: int = 5) -> pd.DataFrame:
     out = importance.sort_values(["task", "score"], ascending=[True, False]).copy()
     out["rank"] = out.groupby("task").cumcount() + 1
     out = out[out["rank"] <= k]
-    order = {t: i for i, t in enumerate(TASKS)}
+    order = _task_order(importance["task"])
     out = out.sort_values(["task", "rank"], key=lambda s: s.map(order) if s.name == "task" else s)
     return out[FEATURE_IMPORTANCE_COLUMNS + ["score"]].reset_index(drop=True)
+
+
+def _task_order(tasks: pd.Series) -> dict[str, int]:
+    """Task -> position: the paper's tasks in their order, then any other task as it first appears."""
+    others = [t for t in pd.unique(tasks) if t not in TASKS]
+    return {t: i for i, t in enumerate([*TASKS, *others])}
 
 
 def city_village(X: pd.DataFrame, y: pd.DataFrame, is_city: pd.Series, grid=None,

@@ -38,6 +38,8 @@ __all__ = [
     "correlation",
     "price_vs_income_level",
     "housing_income_correlations",
+    "table_correlations",
+    "price_income_pairs",
     "price_link_sweep",
     "contract_rows",
 ]
@@ -329,3 +331,111 @@ def contract_rows(table: pd.DataFrame, sweep: pd.DataFrame | None = None) -> pd.
     return pd.concat(parts, ignore_index=True)
 
 
+
+
+def table_correlations(X: pd.DataFrame, y: pd.DataFrame, meta: pd.DataFrame, price: str = "price_mean",
+                       min_area_n: int = 15) -> pd.DataFrame:
+    """The Sec 6 correlations a table of your own supports (chapter 06 on a folder).
+
+    Scopes ("2km" = homes with ``meta.has_sale_price_2km``, as the paper keeps):
+
+    * ``table_level_2km`` (the paper's 0.185 over China), ``table_level_all``;
+    * ``table_exact_2km`` (the paper's 0.34), ``table_exact_all``: only when ``meta`` has an
+      ``exact_income`` column (without it, only the level correlations are computed);
+    * ``area_level_2km:<area>`` (kind ``"city"``) for every value of ``meta.area`` with at
+      least ``min_area_n`` pairs: the per-city rows of the paper, per area of the table.
+
+    The housing-type split and the own-price rows need the world's ground truth and are not
+    computed.
+
+    Parameters
+    ----------
+    X : DataFrame
+        Features with the ``price`` column.
+    y : DataFrame
+        Labels indexed like ``X``, with ``personal_income``.
+    meta : DataFrame
+        Indexed like ``X``: boolean ``has_sale_price_2km``, ``area`` and optionally
+        ``exact_income`` (NaN = unknown).
+    price : str
+        Price column of ``X``.
+    min_area_n : int
+        Fewest pairs for an area row.
+
+    Returns
+    -------
+    DataFrame
+        As :func:`housing_income_correlations`: :data:`CORRELATION_COLUMNS` plus ``published``
+        (the paper's value for the rows it has one for), ``kind`` and ``city`` (the area).
+
+    Examples
+    --------
+    >>> idx = pd.RangeIndex(6)
+    >>> X = pd.DataFrame({"price_mean": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]})
+    >>> y = pd.DataFrame({"personal_income": pd.array([0, 0, 1, 1, 2, 2], dtype="Int64")})
+    >>> meta = pd.DataFrame({"has_sale_price_2km": [True] * 6, "area": ["a"] * 6})
+    >>> t = table_correlations(X, y, meta, min_area_n=4)
+    >>> t.scope.tolist(), round(float(t.pearson_r[0]), 3)
+    (['table_level_2km', 'table_level_all', 'area_level_2km:a'], 0.956)
+    """
+    for nm, df in (("y", y), ("meta", meta)):
+        if not df.index.equals(X.index):
+            raise ValueError(f"{nm} must be indexed like X")
+    if price not in X.columns:
+        raise KeyError(f"price column {price!r} not in X")
+    missing = [c for c in ("has_sale_price_2km", "area") if c not in meta.columns]
+    if missing:
+        raise KeyError(f"meta lacks column(s) {missing}")
+    p = X[price].astype(float)
+    lvl = pd.to_numeric(y["personal_income"], errors="coerce").astype(float)
+    has = meta["has_sale_price_2km"].astype(bool)
+    rows = [_row("table_level_2km", p[has], lvl[has], published=0.185, kind="level"),
+            _row("table_level_all", p, lvl, published=np.nan, kind="level")]
+    if "exact_income" in meta.columns:
+        exact = meta["exact_income"].astype(float)
+        rows += [_row("table_exact_2km", p[has], exact[has], published=0.34, kind="exact"),
+                 _row("table_exact_all", p, exact, published=np.nan, kind="exact")]
+    for area, idx in meta[has].groupby("area").groups.items():
+        if lvl.loc[idx].notna().sum() >= min_area_n:
+            rows.append(_row(f"area_level_2km:{area}", p.loc[idx], lvl.loc[idx], published=np.nan,
+                             kind="city", city=area))
+    out = pd.DataFrame(rows)
+    if "city" not in out.columns:
+        out["city"] = np.nan
+    return out[CORRELATION_COLUMNS + ["published", "kind", "city"]]
+
+
+def price_income_pairs(X: pd.DataFrame, y: pd.DataFrame, meta: pd.DataFrame, price: str,
+                       income: str = "exact") -> tuple[np.ndarray, np.ndarray]:
+    """The (price, income) pairs of the "2km" rows: listed homes whose income is known.
+
+    Parameters
+    ----------
+    X, y, meta : DataFrame
+        As :func:`housing_income_correlations` or :func:`table_correlations` take them.
+    price : str
+        Price column of ``X``.
+    income : {"exact", "level"}
+        ``meta.exact_income``, or the personal income level ``y.personal_income``.
+
+    Returns
+    -------
+    tuple of ndarray
+        ``(price, income)``, the pairs of the ``*_exact_2km`` (or ``*_level_2km``) row.
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"p": [1.0, 2.0, 3.0]})
+    >>> y = pd.DataFrame({"personal_income": pd.array([0, pd.NA, 2], dtype="Int64")})
+    >>> meta = pd.DataFrame({"has_sale_price_2km": [True, True, False], "exact_income": [5.0, 6.0, 7.0]})
+    >>> [a.tolist() for a in price_income_pairs(X, y, meta, "p", "level")]
+    [[1.0], [0.0]]
+    """
+    if income == "exact":
+        values = meta["exact_income"].astype(float)
+    elif income == "level":
+        values = pd.to_numeric(y["personal_income"], errors="coerce").astype(float)
+    else:
+        raise ValueError(f"income must be 'exact' or 'level'; got {income!r}")
+    keep = meta["has_sale_price_2km"].astype(bool) & values.notna()
+    return X[price][keep].to_numpy(dtype=float), values[keep].to_numpy(dtype=float)

@@ -39,18 +39,26 @@ from .aggregates import AggregateInfo, check_leakage
 
 __all__ = [
     "ROLES",
+    "URBAN_TYPES",
     "FeatureTable",
+    "city_village_inputs",
     "level_classes",
     "quantile_cuts",
     "SCHEMA_TABLE",
     "feature_table",
     "features_schema",
+    "housing_inputs",
     "read_feature_table",
     "select_tasks",
+    "table_families",
+    "three_class_tasks",
 ]
 
 ROLES = ("area", "numeric", "categorical", "aggregate", "task", "weight", "meta")
 """Roles of a column in ``schema.csv`` (see :func:`read_feature_table`)."""
+
+URBAN_TYPES = {"city_center": True, "city_border": True, "rural": False}
+"""The paper's urban types (H2SEA Sec 5.4) -> city (``True``) or village (``False``)."""
 
 SCHEMA_TABLE = pa.DataFrameSchema({
     "column": schemas.text(),
@@ -61,6 +69,7 @@ SCHEMA_TABLE = pa.DataFrameSchema({
     "source": schemas.text(nullable=True, required=False),
     "area": schemas.text(nullable=True, required=False),
     "method": schemas.text(nullable=True, required=False),
+    "family": schemas.text(nullable=True, required=False),
 }, name="schema.csv", strict=False, coerce=False)
 """The pandera schema of ``schema.csv`` (validated by :func:`homelib.schemas.validate`)."""
 
@@ -87,6 +96,9 @@ class FeatureTable:
         Other columns kept for analysis (never features).
     leakage : DataFrame
         The report of :func:`~homelib.realdata.aggregates.check_leakage`.
+    families : dict
+        Feature family -> its columns of ``X`` (every column in one family; see
+        :func:`table_families`).
 
     Examples
     --------
@@ -104,6 +116,7 @@ class FeatureTable:
     weights: pd.Series | None = None
     meta: pd.DataFrame | None = None
     leakage: pd.DataFrame | None = None
+    families: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def tasks(self) -> list[str]:
@@ -119,11 +132,13 @@ class FeatureTable:
     def schema(self) -> pd.DataFrame:
         """``column, family, kind, description`` per column of ``X``, as the H2SEA data sets'.
 
-        ``kind`` is ``"continuous"`` or ``"categorical"``; each column is its own family.
+        ``kind`` is ``"continuous"`` or ``"categorical"``; ``family`` is the column's family
+        (:func:`table_families`).
         """
         kinds = ["categorical" if isinstance(self.X[c].dtype, pd.CategoricalDtype) else "continuous"
                  for c in self.X.columns]
-        return pd.DataFrame({"column": list(self.X.columns), "family": list(self.X.columns),
+        of = {c: f for f, cols in table_families(self).items() for c in cols}
+        return pd.DataFrame({"column": list(self.X.columns), "family": [of[c] for c in self.X.columns],
                              "kind": kinds, "description": ""})
 
 
@@ -219,7 +234,8 @@ def feature_table(df: pd.DataFrame, *, tasks: Sequence[str], numeric: Sequence[s
                   weight: str | None = None, meta: Sequence[str] = (),
                   classes: Mapping[str, Sequence[str]] | None = None,
                   aggregates: Mapping[str, AggregateInfo] | None = None,
-                  label_sources: Sequence[str] = (), on_leak: str = "raise") -> FeatureTable:
+                  label_sources: Sequence[str] = (), on_leak: str = "raise",
+                  families: Mapping[str, str] | None = None) -> FeatureTable:
     """Validate a table and split it into features, labels, areas, weights and meta.
 
     Parameters
@@ -245,6 +261,9 @@ def feature_table(df: pd.DataFrame, *, tasks: Sequence[str], numeric: Sequence[s
         Raw columns the task labels were cut from (they count as labels for the check).
     on_leak : {"raise", "warn", "report"}
         What the leakage check does with a leaking aggregate.
+    families : dict, optional
+        Feature column -> the name of its feature family (H2SEA Table 4 ranks families); a
+        feature column not named here is a family of its own, named by the column.
 
     Returns
     -------
@@ -307,7 +326,28 @@ def feature_table(df: pd.DataFrame, *, tasks: Sequence[str], numeric: Sequence[s
     if aggs:
         report = check_leakage(X, aggs, area_frame, labels=[*tasks, *label_sources], on_leak=on_leak)
     return FeatureTable(X=X, y=y, areas=area_frame, classes=cls, aggregates=aggs, weights=w,
-                        meta=df[meta].copy() if meta else None, leakage=report)
+                        meta=df[meta].copy() if meta else None, leakage=report,
+                        families=_families(list(X.columns), families or {}))
+
+
+def _families(columns: list[str], named: Mapping[str, str]) -> dict[str, list[str]]:
+    """Family -> columns, in the order of ``columns``; unnamed columns are their own family."""
+    not_features = [c for c in named if c not in columns]
+    if not_features:
+        raise ValueError(f"family given for column(s) {not_features}, which are not feature columns "
+                         f"(numeric, categorical or aggregate; features are {columns})")
+    for c, f in named.items():
+        if not isinstance(f, str) or not f.strip() or f != f.strip():
+            raise ValueError(f"family of column {c!r} must be a non-empty name without surrounding "
+                             f"blanks; got {f!r}")
+    clash = sorted(c for c in columns if c not in named and c in set(named.values()))
+    if clash:
+        raise ValueError(f"column(s) {clash} have no family, so each is a family named by the column, "
+                         "but other columns name that family: give them a family")
+    out: dict[str, list[str]] = {}
+    for c in columns:
+        out.setdefault(named.get(c, c), []).append(c)
+    return out
 
 
 def read_feature_table(folder: str | Path, *, on_leak: str = "raise") -> FeatureTable:
@@ -318,7 +358,8 @@ def read_feature_table(folder: str | Path, *, on_leak: str = "raise") -> Feature
     by ``|``, e.g. ``low|middle|high``) and ``label_source`` (the raw column a
     task was cut from, e.g. ``educ`` for an education level), and, for
     ``aggregate`` columns, ``source, area, method`` (how it was computed, see
-    :class:`~homelib.realdata.aggregates.AggregateInfo`). Aggregates are
+    :class:`~homelib.realdata.aggregates.AggregateInfo`), and, for feature columns,
+    ``family`` (the feature family, :func:`table_families`; blank = the column alone). Aggregates are
     numeric features; their leakage is checked, an aggregate whose source is a
     task or a task's ``label_source`` counting as an own-label aggregate.
 
@@ -379,10 +420,14 @@ def read_feature_table(folder: str | Path, *, on_leak: str = "raise") -> Feature
                 raise ValueError(f"schema.csv: aggregate column {r['column']!r} needs {need!r}")
         aggs[r["column"]] = AggregateInfo(column=r["column"], source=r["source"], area=r["area"],
                                           method=r["method"])
+    families = {}
+    if "family" in schema:
+        families = {r.column: r.family for r in schema[schema["family"] != ""].itertuples()}
     return feature_table(df, tasks=by["task"], numeric=by["numeric"] + by["aggregate"],
                          categorical=by["categorical"], areas=by["area"],
                          weight=by["weight"][0] if by["weight"] else None, meta=by["meta"],
-                         classes=classes, aggregates=aggs, label_sources=sources, on_leak=on_leak)
+                         classes=classes, aggregates=aggs, label_sources=sources, on_leak=on_leak,
+                         families=families)
 
 
 def features_schema(schema: pd.DataFrame) -> pa.DataFrameSchema:
@@ -462,3 +507,192 @@ def select_tasks(table: FeatureTable, tasks: Sequence[str], *, n_classes: int | 
                 raise ValueError(f"task {t!r} has {len(table.classes[t])} classes {table.classes[t]}; "
                                  f"this analysis needs {n_classes} per task")
     return replace(table, y=table.y[list(tasks)].copy(), classes={t: table.classes[t] for t in tasks})
+
+
+def table_families(table: FeatureTable) -> dict[str, list[str]]:
+    """The feature families of a table: family name -> its feature columns (H2SEA Table 4).
+
+    The families named by the ``family`` column of ``schema.csv`` (or the ``families``
+    argument of :func:`feature_table`), in the order of their first column in ``X``; a
+    feature column without a family, and every column of a table that names none, is a
+    family of its own named by the column.
+
+    Parameters
+    ----------
+    table : FeatureTable
+
+    Returns
+    -------
+    dict
+        Family -> columns of ``table.X``; every column of ``X`` is in exactly one family.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"p": [1.0, 2.0, 3.0], "q": [2.0, 1.0, 0.0], "zone": ["n", "s", "n"],
+    ...                    "edu": [0, 1, 2]})
+    >>> t = feature_table(df, tasks=["edu"], numeric=["p", "q"], categorical=["zone"],
+    ...                   families={"p": "Price", "q": "Price"})
+    >>> table_families(t)
+    {'Price': ['p', 'q'], 'zone': ['zone']}
+    >>> table_families(feature_table(df, tasks=["edu"], numeric=["p"]))
+    {'p': ['p']}
+    """
+    if table.families:
+        return {f: list(cols) for f, cols in table.families.items()}
+    return {c: [c] for c in table.X.columns}
+
+
+def three_class_tasks(table: FeatureTable) -> tuple[FeatureTable, dict[str, int]]:
+    """The table cut to its tasks with three classes (the H2SEA models of chapters 03-05).
+
+    Parameters
+    ----------
+    table : FeatureTable
+
+    Returns
+    -------
+    tuple
+        ``(table, left_out)``: the table with only its three-class tasks (in order), and
+        task -> number of classes of every task left out (to report).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"p": [1.0, 2.0, 3.0], "a": [0, 1, 2], "b": [0, 1, 1]})
+    >>> t, left = three_class_tasks(feature_table(df, tasks=["a", "b"], numeric=["p"]))
+    >>> t.tasks, left
+    (['a'], {'b': 2})
+    """
+    kept = [t for t in table.tasks if table.n_classes[t] == 3]
+    if not kept:
+        raise ValueError(f"no task with 3 classes (the H2SEA models take 3 per task); the table's "
+                         f"tasks have {table.n_classes}")
+    left = {t: k for t, k in table.n_classes.items() if t not in kept}
+    return select_tasks(table, kept, n_classes=3), left
+
+
+def city_village_inputs(table: FeatureTable) -> tuple[pd.DataFrame, str]:
+    """What H2SEA Table 5 (city vs village, chapter 05) reads from a table, checked.
+
+    The table needs three columns: ``urban_type``, a categorical feature with the paper's types
+    (:data:`URBAN_TYPES`: ``city_center`` and ``city_border`` are city people, ``rural`` are
+    villagers); ``price_mean``, the numeric housing price around the home (its family is the
+    housing-price family ranked in each subset); and ``has_sale_price_2km``, a meta column of
+    ``True`` / ``False`` (a sale listing within 2 km of the home: the coverage the paper gives
+    as its explanation).
+
+    Parameters
+    ----------
+    table : FeatureTable
+
+    Returns
+    -------
+    tuple
+        ``(people, family)``: ``people`` has the boolean columns ``is_city`` and
+        ``has_sale_price_2km``, indexed like ``table.X``; ``family`` is the family of
+        ``price_mean`` (:func:`table_families`).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"urban_type": ["rural", "city_center", "city_border"],
+    ...                    "price_mean": [1.0, 2.0, 3.0], "has_sale_price_2km": ["False", "True", "False"],
+    ...                    "edu": [0, 1, 2]})
+    >>> t = feature_table(df, tasks=["edu"], numeric=["price_mean"], categorical=["urban_type"],
+    ...                   meta=["has_sale_price_2km"])
+    >>> people, family = city_village_inputs(t)
+    >>> people.is_city.tolist(), people.has_sale_price_2km.tolist(), family
+    ([False, True, True], [False, True, False], 'price_mean')
+    >>> city_village_inputs(feature_table(df, tasks=["edu"], numeric=["price_mean"]))
+    Traceback (most recent call last):
+    ...
+    KeyError: "city vs village needs column(s) ['urban_type' (a categorical feature), 'has_sale_price_2km' (a meta column of True/False)] in the table"
+    """
+    meta = table.meta if table.meta is not None else pd.DataFrame(index=table.X.index)
+    urban_ok = "urban_type" in table.X and isinstance(table.X["urban_type"].dtype, pd.CategoricalDtype)
+    price_ok = "price_mean" in table.X and not isinstance(table.X["price_mean"].dtype, pd.CategoricalDtype)
+    missing = [name for name, ok in (("'urban_type' (a categorical feature)", urban_ok),
+                                     ("'price_mean' (a numeric feature)", price_ok),
+                                     ("'has_sale_price_2km' (a meta column of True/False)",
+                                      "has_sale_price_2km" in meta)) if not ok]
+    if missing:
+        raise KeyError(f"city vs village needs column(s) [{', '.join(missing)}] in the table")
+    urban = table.X["urban_type"].astype(str)
+    unknown = sorted(set(urban) - set(URBAN_TYPES))
+    if unknown:
+        raise ValueError(f"column 'urban_type': value(s) {unknown} are not among the paper's types "
+                         f"{list(URBAN_TYPES)}")
+    flags = meta["has_sale_price_2km"].astype("string")
+    bad = sorted(set(flags[~flags.isin(["True", "False"])].astype(str)))
+    if bad:
+        raise ValueError(f"column 'has_sale_price_2km': value(s) {bad} are not True/False")
+    is_city = urban.map(URBAN_TYPES).astype(bool)
+    for name, keep in (("city", is_city), ("village", ~is_city)):
+        if not keep.any():
+            raise ValueError(f"column 'urban_type': no {name} row (city: city_center, city_border; "
+                             "village: rural); Table 5 needs both")
+    people = pd.DataFrame({"is_city": is_city, "has_sale_price_2km": flags.eq("True").astype(bool)},
+                          index=table.X.index)
+    family = next(f for f, cols in table_families(table).items() if "price_mean" in cols)
+    return people, family
+
+
+def housing_inputs(table: FeatureTable) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """What H2SEA Sec 6 (housing price vs income, chapter 06) reads from a table, checked.
+
+    Needed: ``price_mean``, the numeric housing price around the home; the task
+    ``personal_income`` (the income level); an ``area`` column (the first one is the unit of
+    the per-area rows, the paper's per-city correlations). Optional, as meta columns:
+    ``income_exact``, the exact income (numbers, blank = unknown; without the column only the
+    level correlations are computed), and ``has_sale_price_2km`` (``True`` / ``False``: the
+    paper keeps the homes with a sale listing within 2 km; without it every home counts).
+
+    Parameters
+    ----------
+    table : FeatureTable
+
+    Returns
+    -------
+    tuple of DataFrame
+        ``(X, y, meta)`` indexed like ``table.X``: ``X`` holds ``price_mean``, ``y`` the
+        ``personal_income`` level, ``meta`` the boolean ``has_sale_price_2km``, ``area`` and,
+        when given, the float ``exact_income``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"zone": ["n", "s", "n"], "price_mean": [1.0, 2.0, 3.0],
+    ...                    "income_exact": ["900.5", "", "1200"], "personal_income": [0, 1, 2]})
+    >>> t = feature_table(df, tasks=["personal_income"], numeric=["price_mean"], areas=["zone"],
+    ...                   meta=["income_exact"])
+    >>> X, y, meta = housing_inputs(t)
+    >>> meta.exact_income.tolist(), bool(meta.has_sale_price_2km.all()), meta.area.tolist()
+    ([900.5, nan, 1200.0], True, ['n', 's', 'n'])
+    >>> housing_inputs(feature_table(df, tasks=["personal_income"], numeric=["price_mean"]))
+    Traceback (most recent call last):
+    ...
+    KeyError: 'housing price vs income needs column(s) [an area column] in the table'
+    """
+    meta = table.meta if table.meta is not None else pd.DataFrame(index=table.X.index)
+    price_ok = "price_mean" in table.X and not isinstance(table.X["price_mean"].dtype, pd.CategoricalDtype)
+    missing = [name for name, ok in (("'price_mean' (a numeric feature)", price_ok),
+                                     ("'personal_income' (a task)", "personal_income" in table.y),
+                                     ("an area column", table.areas.shape[1] > 0)) if not ok]
+    if missing:
+        raise KeyError(f"housing price vs income needs column(s) [{', '.join(missing)}] in the table")
+    out = pd.DataFrame({"area": table.areas.iloc[:, 0].astype(str)}, index=table.X.index)
+    if "has_sale_price_2km" in meta:
+        flags = meta["has_sale_price_2km"].astype("string")
+        bad = sorted(set(flags[~flags.isin(["True", "False"])].astype(str)))
+        if bad:
+            raise ValueError(f"column 'has_sale_price_2km': value(s) {bad} are not True/False")
+        out.insert(0, "has_sale_price_2km", flags.eq("True").astype(bool))
+    else:
+        out.insert(0, "has_sale_price_2km", True)
+    if "income_exact" in meta:
+        text = meta["income_exact"].astype("string").str.strip()
+        given = text.notna() & (text != "")
+        exact = pd.to_numeric(text.where(given), errors="coerce").astype(float)
+        bad = given & ~np.isfinite(exact)
+        if bad.any():
+            raise ValueError(f"column 'income_exact': value(s) {text[bad].unique()[:5].tolist()} are not "
+                             "finite numbers (blank = unknown)")
+        out["exact_income"] = exact
+    return table.X[["price_mean"]].copy(), table.y[["personal_income"]].copy(), out

@@ -57,6 +57,7 @@ __all__ = [
     "city_table",
     "plot_city_correlations",
     "plot_sweep",
+    "sec6_data_note",
 ]
 
 
@@ -69,7 +70,8 @@ def plot_price_income_scatter(X: pd.DataFrame, meta: pd.DataFrame, price: str = 
     X : DataFrame
         Features with the ``price`` column.
     meta : DataFrame
-        Row-aligned with ``X``: ``has_sale_price_2km``, ``exact_income``, ``commercial``.
+        Row-aligned with ``X``: ``has_sale_price_2km``, ``exact_income`` and, optionally,
+        ``commercial`` (without it, one colour for all homes: a table of your own).
     price : str
         Price column of ``X``.
     max_points : int
@@ -97,20 +99,24 @@ def plot_price_income_scatter(X: pd.DataFrame, meta: pd.DataFrame, price: str = 
     import matplotlib.pyplot as plt
 
     has = meta["has_sale_price_2km"].astype(bool) & meta["exact_income"].notna()
+    typed = "commercial" in meta.columns
     d = pd.DataFrame({"price": X.loc[has, price], "income": meta.loc[has, "exact_income"],
-                      "commercial": meta.loc[has, "commercial"].astype(bool)})
+                      "commercial": meta.loc[has, "commercial"].astype(bool) if typed else True})
     if len(d) > max_points:
         d = d.sample(max_points, random_state=seed)
     fig, ax = plt.subplots(figsize=(6, 4))
-    for flag, color, label in ((True, "C3", "commercial"), (False, "C0", "non-commercial")):
+    groups = ((True, "C3", "commercial"), (False, "C0", "non-commercial")) if typed else \
+        ((True, "C0", "all homes"),)
+    for flag, color, label in groups:
         s = d[d["commercial"] == flag]
         r = correlation(s["price"], s["income"])["pearson_r"]
         ax.scatter(s["price"], s["income"], s=6, alpha=0.4, color=color,
                    label=f"{label} (n={len(s)}, r={r:.2f})")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("mean listed sale price within 2 km (yuan/m²)")
-    ax.set_ylabel("exact monthly income (yuan)")
+    ax.set_xlabel("mean listed sale price within 2 km (yuan/m²)" if typed
+                  else f"housing price around the home ({price})")
+    ax.set_ylabel("exact monthly income (yuan)" if typed else "exact income")
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncols=2,
               frameon=False, markerscale=2)
     fig.tight_layout()
@@ -245,3 +251,46 @@ def plot_sweep(sweep: pd.DataFrame, published: Mapping[str, float] | None = None
               frameon=False)
     fig.tight_layout()
     return fig
+
+
+def sec6_data_note(data: str, table: pd.DataFrame) -> str:
+    """What chapter 06 ran on: the simulated world, or a folder and the correlations it allows.
+
+    Parameters
+    ----------
+    data : str
+        The chapter's ``data`` parameter (``"simulated"`` or a folder).
+    table : DataFrame
+        The chapter's correlations (:func:`~homelib.h2sea.housing.housing_income_correlations`
+        or :func:`~homelib.h2sea.housing.table_correlations`).
+
+    Returns
+    -------
+    str
+        One Markdown paragraph.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"scope": ["table_level_2km", "table_level_all"], "n": [80, 200]})
+    >>> sec6_data_note("mine", t)[:91]
+    'This run reads the folder `mine`: the price is its `price_mean` column and the income level'
+    """
+    if data == "simulated":
+        return "This run uses the simulated survey world (parameter `data`)."
+    n = table.set_index("scope")["n"]
+    if "table_exact_all" in n.index:
+        exact = (f"the exact income is its `income_exact` column ({int(n['table_exact_all']):,} people "
+                 "with a known value)")
+    else:
+        exact = ("it has no `income_exact` column, so only the correlations with the income level are "
+                 "computed (no exact-income row, no scatter of Fig 3; the exercises on the exact "
+                 "income use the level instead)")
+    return (f"This run reads the folder `{data}`: the price is its `price_mean` column and the income "
+            f"level its `personal_income` task; {exact}. The \"2km\" rows keep the "
+            f"{int(n['table_level_2km']):,} labelled homes whose `has_sale_price_2km` is True (every "
+            "home, when the table has no such column), and the per-city rows are per value of its "
+            "first `area` column. The split by housing type (commercial vs non-commercial, own "
+            "prices) needs the world's ground truth and is not computed; the sweep of "
+            "`commercial_price_link` is of simulated worlds (`sweep_scale`), not of your table. The "
+            "paper's values set beside your numbers, and the explanations of this chapter's text, "
+            "describe the paper's survey and the simulated world: a different table from yours.")

@@ -52,8 +52,10 @@ __all__ = [
     "family_ranks",
     "table4_verdict",
     "table4_statements",
+    "table4_data_note",
     "chapter05_jobs",
     "table5_statements",
+    "table5_data_note",
     "plot_family_heatmap",
     "table5_side_by_side",
     "plot_change_ratios",
@@ -741,7 +743,52 @@ def table4_verdict(top: pd.DataFrame, paper: pd.DataFrame) -> pd.DataFrame:
         "paper_first": paper[paper["rank"] == 1].set_index("task")["feature"],
     })
     out["shared_top"] = [len(book.get(t, set()) & pap.get(t, set())) for t in out.index]
-    return out.reindex([t for t in TASKS if t in out.index])
+    return out.reindex(_tasks_in_order(top["task"]))
+
+
+def _tasks_in_order(tasks: Sequence[str]) -> list[str]:
+    """The paper's tasks among ``tasks`` in the paper's order, then the others as they come."""
+    present = list(dict.fromkeys(tasks))
+    return [t for t in TASKS if t in present] + [t for t in present if t not in TASKS]
+
+
+def table4_data_note(data: str, families: Mapping[str, Sequence[str]], tasks: Sequence[str],
+                     left_out: Mapping[str, int]) -> str:
+    """What chapter 04 ran on: the simulated world, or a folder's families and tasks.
+
+    Parameters
+    ----------
+    data : str
+        The chapter's ``data`` parameter (``"simulated"`` or a folder).
+    families : mapping
+        Family -> columns, as run.
+    tasks : list of str
+        The tasks run.
+    left_out : mapping
+        Task -> number of classes of the folder's tasks not run.
+
+    Returns
+    -------
+    str
+        One Markdown paragraph.
+
+    Examples
+    --------
+    >>> table4_data_note("my_table", {"Price": ["p", "q"], "zone": ["zone"]}, ["edu"], {"job": 2})[:62]
+    'This run reads the folder `my_table`: its 2 feature families ('
+    """
+    if data == "simulated":
+        return (f"This run uses the simulated survey world (parameter `data`) and the paper's "
+                f"{len(families)} families named by the parameter `families`.")
+    fams = "; ".join(f"{f} ({', '.join(f'`{c}`' for c in cols)})" for f, cols in families.items())
+    left = (" Left out: " + ", ".join(f"{_fmt_task(t)} ({k} classes)" for t, k in left_out.items())
+            + ", as the H2SEA models take three classes per task (chapter 03).") if left_out else ""
+    return (f"This run reads the folder `{data}`: its {len(families)} feature families (from the "
+            f"`family` column of `schema.csv`, a column without one being a family of its own): "
+            f"{fams}. Tasks: {', '.join(_fmt_task(t) for t in tasks)}.{left} The paper's Table 4, "
+            "set beside the ranking below, and the explanations of this chapter's text describe the "
+            "paper's survey and the simulated world: a different table from yours, so the comparison "
+            "shows where your ranking differs, not whether either is right.")
 
 
 def table4_statements(importance: pd.DataFrame, top: pd.DataFrame, paper: pd.DataFrame,
@@ -894,6 +941,52 @@ def table5_statements(table: pd.DataFrame, paper_wide: pd.DataFrame, coverage: p
     return out
 
 
+def table5_data_note(data: str, people: pd.DataFrame, families: Mapping[str, Sequence[str]],
+                     hp_family: str, tasks: Sequence[str], left_out: Mapping[str, int]) -> str:
+    """What chapter 05 ran on: the simulated world, or a folder's subsets, families and tasks.
+
+    Parameters
+    ----------
+    data : str
+        The chapter's ``data`` parameter (``"simulated"`` or a folder).
+    people : DataFrame
+        With the boolean ``is_city``.
+    families : mapping
+        Family -> columns, as ranked within each subset.
+    hp_family : str
+        The housing-price family.
+    tasks : list of str
+        The tasks run.
+    left_out : mapping
+        Task -> number of classes of the folder's tasks not run.
+
+    Returns
+    -------
+    str
+        One Markdown paragraph.
+
+    Examples
+    --------
+    >>> people = pd.DataFrame({"is_city": [True, False, False]})
+    >>> table5_data_note("t", people, {"Price": ["price_mean"]}, "Price", ["edu"], {})[:58]
+    'This run reads the folder `t`: 1 city people (`urban_type`'
+    """
+    if data == "simulated":
+        return ("This run uses the simulated survey world (parameter `data`) and the families named "
+                "by the parameter `rank_families`.")
+    n_city = int(people["is_city"].sum())
+    left = (" Left out: " + ", ".join(f"{_fmt_task(t)} ({k} classes)" for t, k in left_out.items())
+            + ", as the H2SEA models take three classes per task (chapter 03).") if left_out else ""
+    return (f"This run reads the folder `{data}`: {n_city:,} city people (`urban_type` "
+            f"`city_center` or `city_border`) and {len(people) - n_city:,} villagers (`rural`). "
+            f"Tasks: {', '.join(_fmt_task(t) for t in tasks)}.{left} The families ranked within "
+            f"each subset are the {len(families)} of its `schema.csv` ({', '.join(families)}); the "
+            f"housing-price family is {hp_family}, the family of `price_mean`, and the coverage is "
+            "its `has_sale_price_2km` column. The paper's Table 5 and 57 % / 17 % coverage, set "
+            "beside these numbers, and the explanations of this chapter's text describe the paper's "
+            "survey and the simulated world, a different table from yours.")
+
+
 def plot_family_heatmap(importance: pd.DataFrame, families: Sequence[str]):
     """Heat map of the combined score (F1 + AUC + G-Mean) per family and task.
 
@@ -923,7 +1016,7 @@ def plot_family_heatmap(importance: pd.DataFrame, families: Sequence[str]):
     import matplotlib.pyplot as plt
 
     wide = importance.pivot(index="feature", columns="task", values="score").reindex(families)
-    wide = wide[[t for t in TASKS if t in wide.columns]]
+    wide = wide[_tasks_in_order(wide.columns)]
     fig, ax = plt.subplots(figsize=(7, 5))
     im = ax.imshow(wide.to_numpy(), cmap="viridis", aspect="auto")
     ax.set_xticks(range(wide.shape[1]), wide.columns, rotation=20, fontsize=8)
