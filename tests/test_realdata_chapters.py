@@ -71,6 +71,44 @@ def _glued(nb) -> dict[str, str]:
     return found
 
 
+def _collected_sources(tmp_path):
+    """A tiny simulated survey's collected sources, written as a folder (the layout of load_sources)."""
+    from homelib.h2sea.collection import simulate_sources
+    from homelib.h2sea.sources import write_sources
+    from homelib.h2sea.world import SurveyConfig, simulate_survey
+
+    world = simulate_survey(SurveyConfig(provinces=("Zhejiang",), years=(2015,), counties_per_province=4,
+                                         households_per_village=15), seed=3)
+    return write_sources(simulate_sources(world, seed=3), tmp_path / "collected")
+
+
+def test_chapter_02_runs_on_a_folder_of_collected_sources(project, tmp_path):
+    folder = _collected_sources(tmp_path)
+    homes, sale = pd.read_csv(folder / "homes.csv"), pd.read_csv(folder / "sale.csv")
+    nb = _run(project, "02_enrich", {"data": str(folder), "map_homes": 10, "scale": 0.05})
+    glued = _glued(nb)
+    assert glued["02-n-homes"] == f"{len(homes):,}"  # the folder's 38 homes, not a survey world's
+    assert glued["02-n-sale"] == f"{len(sale):,}"
+    assert glued["02-data-note"].startswith(f"These are the homes of the folder `{folder}`")
+    assert glued["02-market-note"].startswith(f"The folder lists {len(sale):,} homes for sale")
+    income = pd.read_csv(folder / "county_income.csv")[["city", "county"]].drop_duplicates()
+    published = homes[["city", "county"]].drop_duplicates().merge(income, how="left", indicator=True)
+    share = (published._merge == "both").mean()
+    assert glued["02-stats-note"].startswith(f"Here {100 * share:.0f}% of the homes' counties publish")
+    assert "corr_price_vs_income_level_china, corr_price_vs_exact_income_2800" in glued["02-vs-note"]
+    assert "holds no ground truth" in glued["02-ex4-note"]
+    assert not list((project / "data" / "scratch").glob("*/h2sea_calibration.csv"))  # no calibration
+
+
+def test_chapter_02_refuses_a_folder_without_a_column(project, tmp_path):
+    import papermill as pm
+
+    folder = _collected_sources(tmp_path)
+    pd.read_csv(folder / "pois.csv").drop(columns="category").to_csv(folder / "pois.csv", index=False)
+    with pytest.raises(pm.PapermillExecutionError, match=r"pois\.csv: missing column\(s\) \['category'\]"):
+        _run(project, "02_enrich", {"data": str(folder)})
+
+
 def test_chapter_03_runs_on_a_feature_table_folder(project):
     folder = FIXTURES / "feature_table"
     raw = pd.read_csv(folder / "features.csv")

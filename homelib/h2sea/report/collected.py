@@ -202,7 +202,7 @@ def sources_vs_paper(sources: Sources, ds: H2SEADataset) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``quantity, published, this data, unit, where``: one row per key of
+        ``quantity, published, this data, unit, where`` (the paper's section): one row per key of
         :data:`SOURCE_FACTS`; ``this data`` is NaN where the data has nothing to count
         (no city homes for the city-only coverage, no 2017 income).
 
@@ -247,6 +247,7 @@ def sources_vs_paper(sources: Sources, ds: H2SEADataset) -> pd.DataFrame:
         "urban_type_city_border": pct(m.urban_type == "city_border"),
         "urban_type_village": pct(m.urban_type == "rural"),
     }
-    rows = [(k, float(facts.loc[k, "value"]), ours[k], facts.loc[k, "unit"], facts.loc[k, "where"])
-            for k in SOURCE_FACTS]
+    # the unit without the paper's own extreme (``yuan/m2 (Shenzhen)``): the row is about both
+    rows = [(k, float(facts.loc[k, "value"]), ours[k], facts.loc[k, "unit"].split(" (")[0],
+             facts.loc[k, "where"]) for k in SOURCE_FACTS]
     return pd.DataFrame(rows, columns=["quantity", "published", "this data", "unit", "where"])
