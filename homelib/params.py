@@ -214,6 +214,7 @@ class Survey(NotebookParams):
     scale: Float(0.01, 1.0)
     mc_reps: Int(10, 100_000)
     show_province: OneOf(*PROVINCES)
+    data: Data
 
 
 class Enrich(NotebookParams):

@@ -15,6 +15,7 @@ import shutil
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -69,6 +70,52 @@ def _glued(nb) -> dict[str, str]:
             if book.get("name") and key in out.get("data", {}):
                 found[book["name"]] = out["data"][key].strip("'\"")
     return found
+
+
+def _people_folder(tmp_path, weights=True):
+    """A tiny simulated survey's kept people as people.csv (age blank where not answered)."""
+    from homelib.h2sea.world import SurveyConfig, simulate_survey
+
+    world = simulate_survey(SurveyConfig(provinces=("Zhejiang",), years=(2015,), counties_per_province=4,
+                                         households_per_village=15), seed=3)
+    p = world.people
+    people = p[["lat", "lon", "province", "city", "county", "urban_type", "personal_income",
+                "family_income", "education", "occupation"]].assign(
+        age=p.age.where(p.age_answered).astype("Int64")).reset_index()
+    if weights:  # a design weight: rural people count three times
+        people["weight"] = np.where(people.urban_type == "rural", 3.0, 1.0)
+    folder = tmp_path / "survey"
+    folder.mkdir()
+    people.to_csv(folder / "people.csv", index=False)
+    return folder, people
+
+
+def test_chapter_01_runs_on_a_people_folder(project, tmp_path):
+    folder, people = _people_folder(tmp_path)
+    nb = _run(project, "01_survey", {"data": str(folder), "mc_reps": 10, "scale": 0.05})
+    glued = _glued(nb)
+    assert glued["01-sample-sentence"].startswith(f"The folder `{folder}` holds {len(people):,} people")
+    assert "weighted by the column" in glued["01-table2-note"]
+    assert glued["01-mc-ratio"].startswith("not computed on a folder")
+    assert "true home" in glued["01-err-sentence"]
+    assert "simulated survey at scale 0.05" in glued["01-exercise-note"]
+    rural = people.urban_type == "rural"
+    w = np.where(rural, 3.0, 1.0)
+    table = next(o for c in nb.cells if "sample.table2(people)" in c.source for o in c.outputs
+                 if "text/plain" in o.get("data", {}))["data"]["text/plain"]
+    low_edu = 100 * w[people.education.eq(0).fillna(False).to_numpy()].sum() / w.sum()
+    assert f"{low_edu:.2f}" in table  # the weighted share of lower secondary, from the file
+    assert not list((project / "data" / "scratch").glob("*/h2sea_calibration.csv"))  # no calibration
+
+
+def test_chapter_01_refuses_a_people_table_with_a_bad_level(project, tmp_path):
+    import papermill as pm
+
+    folder, people = _people_folder(tmp_path, weights=False)
+    people.assign(education=people.education.astype("Int64").where(people.index != 2, 5)).to_csv(
+        folder / "people.csv", index=False)
+    with pytest.raises(pm.PapermillExecutionError, match=r"column 'education', row 2 \(line 4\), value '5'"):
+        _run(project, "01_survey", {"data": str(folder)})
 
 
 def _collected_sources(tmp_path):

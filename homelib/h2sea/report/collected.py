@@ -1,4 +1,4 @@
-"""Chapter 02 on collected sources alone (a folder, no survey world): Fig 1, the map, the paper.
+"""Chapters 01-02 on data of your own (a folder, no survey world): Fig 1, the map, the paper.
 
 :mod:`homelib.h2sea.report.survey` draws chapter 02 for the simulated survey, whose world knows
 the sampled counties and their coordinates. A folder in the layout of
@@ -7,7 +7,9 @@ take the sources and their feature table (:func:`homelib.h2sea.features.dataset_
 and read nothing else: the counties are those of the homes, placed at the mean of their homes,
 and the paper's numbers are set beside the data's without a tolerance (a description, not a
 calibration). The figures and tables that need no world (price features, statistics, POI mix,
-fallback counts) are :mod:`~homelib.h2sea.report.survey`'s own.
+fallback counts) are :mod:`~homelib.h2sea.report.survey`'s own. For chapter 01,
+:func:`sample_vs_paper` sets the paper's sample counts beside a people table's
+(:mod:`homelib.h2sea.sample`).
 
 Examples
 --------
@@ -33,6 +35,7 @@ __all__ = [
     "plot_fig1",
     "folium_map",
     "sources_vs_paper",
+    "sample_vs_paper",
 ]
 
 _COLORS = {"city_center": "#d62728", "city_border": "#ff7f0e", "rural": "#2ca02c"}
@@ -250,4 +253,39 @@ def sources_vs_paper(sources: Sources, ds: H2SEADataset) -> pd.DataFrame:
     # the unit without the paper's own extreme (``yuan/m2 (Shenzhen)``): the row is about both
     rows = [(k, float(facts.loc[k, "value"]), ours[k], facts.loc[k, "unit"].split(" (")[0],
              facts.loc[k, "where"]) for k in SOURCE_FACTS]
+    return pd.DataFrame(rows, columns=["quantity", "published", "this data", "unit", "where"])
+
+
+def sample_vs_paper(people: pd.DataFrame) -> pd.DataFrame:
+    """The paper's Sec 2-3 counts of its sample beside those of a people table of your own.
+
+    Provinces, cities, people (kept, with a home and an attribute) and the urban types of the
+    homes; no tolerance and no verdict (a description of your sample, not a calibration).
+
+    Parameters
+    ----------
+    people : DataFrame
+        As :func:`homelib.h2sea.sample.load_people` returns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``quantity, published, this data, unit, where``.
+
+    Examples
+    --------
+    >>> people = pd.DataFrame({"province": ["Zhejiang", "Hebei"], "city": ["A", "B"],
+    ...                        "urban_type": ["rural", "city_center"]})
+    >>> sample_vs_paper(people).set_index("quantity")["this data"].tolist()
+    [2.0, 2.0, 2.0, 50.0, 0.0, 50.0]
+    """
+    facts = load_reference("h2sea_facts").set_index("key")
+    ut = people.urban_type
+    ours = {"provinces": people.province.nunique(), "cities": people.city.nunique(),
+            "people_with_home_and_sea": len(people),
+            "urban_type_city_center": 100 * (ut == "city_center").mean(),
+            "urban_type_city_border": 100 * (ut == "city_border").mean(),
+            "urban_type_village": 100 * (ut == "rural").mean()}
+    rows = [(k, float(facts.loc[k, "value"]), float(v), facts.loc[k, "unit"].split(" (")[0],
+             facts.loc[k, "where"]) for k, v in ours.items()]
     return pd.DataFrame(rows, columns=["quantity", "published", "this data", "unit", "where"])
