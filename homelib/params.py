@@ -101,7 +101,8 @@ class Problem:
 
     Examples
     --------
-    >>> [p.name for p in problems("02_enrich", {"seed": 0, "scale": 0.5, "map_homes": 5})]
+    >>> [p.name for p in problems("02_enrich", {"seed": 0, "scale": 0.5, "map_homes": 5,
+    ...                                          "data": "simulated"})]
     ['map_homes']
     """
 
@@ -213,6 +214,7 @@ class Survey(NotebookParams):
     scale: Float(0.01, 1.0)
     mc_reps: Int(10, 100_000)
     show_province: OneOf(*PROVINCES)
+    data: Data
 
 
 class Enrich(NotebookParams):
@@ -221,6 +223,7 @@ class Enrich(NotebookParams):
     seed: Seed
     scale: Float(0.01, 1.0)
     map_homes: Int(10, 1000)
+    data: Data
 
 
 class H2SEA(NotebookParams):
@@ -522,7 +525,7 @@ def declared(notebook: str) -> list[str]:
     Examples
     --------
     >>> declared("02_enrich")
-    ['map_homes', 'scale', 'seed']
+    ['data', 'map_homes', 'scale', 'seed']
     """
     return sorted(spec_for(notebook).model_fields)
 
@@ -571,7 +574,7 @@ def problems(notebook: str, values: Mapping[str, Any]) -> list[Problem]:
 
     Examples
     --------
-    >>> [p.message for p in problems("02_enrich", {"seed": True, "scale": 0.5})]
+    >>> [p.message for p in problems("02_enrich", {"seed": True, "scale": 0.5, "data": "simulated"})]
     ["parameter 'map_homes' is not set", "parameter 'seed' = True: input should be a valid integer (got bool)"]
     """
     model = spec_for(notebook)
@@ -598,7 +601,7 @@ def validate(notebook: str, values: Mapping[str, Any]) -> None:
 
     Examples
     --------
-    >>> validate("02_enrich", {"seed": 0, "scale": 0.5, "map_homes": 5})
+    >>> validate("02_enrich", {"seed": 0, "scale": 0.5, "map_homes": 5, "data": "simulated"})
     Traceback (most recent call last):
     ...
     homelib.params.ParameterError: 02_enrich: parameter 'map_homes' = 5: input should be greater than or equal to 10
@@ -637,13 +640,13 @@ def check_notebook(notebook: str, namespace: Mapping[str, Any], *, quiet: bool =
 
     Examples
     --------
-    >>> check_notebook("02_enrich", {"seed": 0, "scale": 0.5, "map_homes": 100, "np": math},
-    ...                quiet=True)
-    >>> check_notebook("02_enrich", {"seed": 0, "scale": 0.5, "map_homes": 100, "sclae": 2.0},
-    ...                quiet=True)
+    >>> check_notebook("02_enrich", {"seed": 0, "scale": 0.5, "map_homes": 100, "data": "simulated",
+    ...                              "np": math}, quiet=True)
+    >>> check_notebook("02_enrich", {"seed": 0, "scale": 0.5, "map_homes": 100, "data": "simulated",
+    ...                              "sclae": 2.0}, quiet=True)
     Traceback (most recent call last):
     ...
-    homelib.params.ParameterError: 02_enrich: unknown parameter 'sclae' = 2.0 (02_enrich declares map_homes, scale, seed); did you mean 'scale'?
+    homelib.params.ParameterError: 02_enrich: unknown parameter 'sclae' = 2.0 (02_enrich declares data, map_homes, scale, seed); did you mean 'scale'?
     """
     names = set(spec_for(notebook).model_fields)
     values = {k: namespace[k] for k in names if k in namespace}

@@ -363,7 +363,8 @@ def test_the_feature_table_fixture_reads_with_its_classes_and_reference_aggregat
     assert t.schema.set_index("column").kind.to_dict() == {
         "county_income": "continuous", "price_mean": "continuous", "poi_school": "continuous",
         "county_education_mean": "continuous", "region": "categorical", "urban_type": "categorical"}
-    assert list(t.meta.columns) == ["person", "income_exact", "has_sale_price_2km"]
+    assert list(t.meta.columns) == ["person", "income_exact", "has_sale_price_2km", "hp_count",
+                                    "rp_count", "poi_count"]
 
 
 def test_a_bad_cell_of_features_csv_is_named_with_its_line(tmp_path):

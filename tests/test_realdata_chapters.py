@@ -1,4 +1,4 @@
-"""Chapters 03-09, 13 and 14 run on small real-format folders through their ``data`` parameter.
+"""Chapters 01-09, 13 and 14 run on small real-format folders through their ``data`` parameter.
 
 The folders are the committed fixtures of the "Bring your own data" layout:
 ``tests/fixtures/feature_table`` (``features.csv`` + ``schema.csv``: 240 people, 12 counties,
@@ -15,6 +15,7 @@ import shutil
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -69,6 +70,89 @@ def _glued(nb, mime: str = "text/plain") -> dict[str, str]:
             if book.get("name") and key in out.get("data", {}):
                 found[book["name"]] = out["data"][key].strip("'\"")
     return found
+
+
+def _people_folder(tmp_path, weights=True):
+    """A tiny simulated survey's kept people as people.csv (age blank where not answered)."""
+    from homelib.h2sea.world import SurveyConfig, simulate_survey
+
+    world = simulate_survey(SurveyConfig(provinces=("Zhejiang",), years=(2015,), counties_per_province=4,
+                                         households_per_village=15), seed=3)
+    p = world.people
+    people = p[["lat", "lon", "province", "city", "county", "urban_type", "personal_income",
+                "family_income", "education", "occupation"]].assign(
+        age=p.age.where(p.age_answered).astype("Int64")).reset_index()
+    if weights:  # a design weight: rural people count three times
+        people["weight"] = np.where(people.urban_type == "rural", 3.0, 1.0)
+    folder = tmp_path / "survey"
+    folder.mkdir()
+    people.to_csv(folder / "people.csv", index=False)
+    return folder, people
+
+
+def test_chapter_01_runs_on_a_people_folder(project, tmp_path):
+    folder, people = _people_folder(tmp_path)
+    nb = _run(project, "01_survey", {"data": str(folder), "mc_reps": 10, "scale": 0.05})
+    glued = _glued(nb)
+    assert glued["01-sample-sentence"].startswith(f"The folder `{folder}` holds {len(people):,} people")
+    assert "weighted by the column" in glued["01-table2-note"]
+    assert glued["01-mc-ratio"].startswith("not computed on a folder")
+    assert "true home" in glued["01-err-sentence"]
+    assert "simulated survey at scale 0.05" in glued["01-exercise-note"]
+    rural = people.urban_type == "rural"
+    w = np.where(rural, 3.0, 1.0)
+    table = next(o for c in nb.cells if "sample.table2(people)" in c.source for o in c.outputs
+                 if "text/plain" in o.get("data", {}))["data"]["text/plain"]
+    low_edu = 100 * w[people.education.eq(0).fillna(False).to_numpy()].sum() / w.sum()
+    assert f"{low_edu:.2f}" in table  # the weighted share of lower secondary, from the file
+    assert not list((project / "data" / "scratch").glob("*/h2sea_calibration.csv"))  # no calibration
+
+
+def test_chapter_01_refuses_a_people_table_with_a_bad_level(project, tmp_path):
+    import papermill as pm
+
+    folder, people = _people_folder(tmp_path, weights=False)
+    people.assign(education=people.education.astype("Int64").where(people.index != 2, 5)).to_csv(
+        folder / "people.csv", index=False)
+    with pytest.raises(pm.PapermillExecutionError, match=r"column 'education', row 2 \(line 4\), value '5'"):
+        _run(project, "01_survey", {"data": str(folder)})
+
+
+def _collected_sources(tmp_path):
+    """A tiny simulated survey's collected sources, written as a folder (the layout of load_sources)."""
+    from homelib.h2sea.collection import simulate_sources
+    from homelib.h2sea.sources import write_sources
+    from homelib.h2sea.world import SurveyConfig, simulate_survey
+
+    world = simulate_survey(SurveyConfig(provinces=("Zhejiang",), years=(2015,), counties_per_province=4,
+                                         households_per_village=15), seed=3)
+    return write_sources(simulate_sources(world, seed=3), tmp_path / "collected")
+
+
+def test_chapter_02_runs_on_a_folder_of_collected_sources(project, tmp_path):
+    folder = _collected_sources(tmp_path)
+    homes, sale = pd.read_csv(folder / "homes.csv"), pd.read_csv(folder / "sale.csv")
+    nb = _run(project, "02_enrich", {"data": str(folder), "map_homes": 10, "scale": 0.05})
+    glued = _glued(nb)
+    assert glued["02-n-homes"] == f"{len(homes):,}"  # the folder's 38 homes, not a survey world's
+    assert glued["02-data-note"].startswith(f"These are the homes of the folder `{folder}`")
+    assert glued["02-market-note"].startswith(f"The folder lists {len(sale):,} homes for sale")
+    income = pd.read_csv(folder / "county_income.csv")[["city", "county"]].drop_duplicates()
+    published = homes[["city", "county"]].drop_duplicates().merge(income, how="left", indicator=True)
+    share = (published._merge == "both").mean()
+    assert glued["02-stats-note"].startswith(f"Here {100 * share:.0f}% of the homes' counties publish")
+    assert "corr_price_vs_income_level_china, corr_price_vs_exact_income_2800" in glued["02-vs-note"]
+    assert "holds no ground truth" in glued["02-ex4-note"]
+    assert not list((project / "data" / "scratch").glob("*/h2sea_calibration.csv"))  # no calibration
+
+
+def test_chapter_02_refuses_a_folder_without_a_column(project, tmp_path):
+    import papermill as pm
+
+    folder = _collected_sources(tmp_path)
+    pd.read_csv(folder / "pois.csv").drop(columns="category").to_csv(folder / "pois.csv", index=False)
+    with pytest.raises(pm.PapermillExecutionError, match=r"pois\.csv: missing column\(s\) \['category'\]"):
+        _run(project, "02_enrich", {"data": str(folder)})
 
 
 def test_chapter_03_runs_on_a_feature_table_folder(project):

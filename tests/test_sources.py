@@ -144,3 +144,79 @@ def test_validate_collects_every_problem_of_every_row():
     assert f[["row", "column"]].values.tolist() == [
         [1, "lat"], [1, "lon"], [1, "price"], [1, "city"], [2, "lat"]]
     assert str(err.value).startswith("sale: 5 problems: column 'lat', row 1, value 99.0")
+
+
+def test_write_sources_round_trips_through_load_sources(tiny, tmp_path):
+    from homelib.h2sea.sources import write_sources
+
+    _, src = tiny
+    assert write_sources(src, tmp_path / "collected") == tmp_path / "collected"
+    loaded, dropped = load_sources(tmp_path / "collected")
+    assert len(dropped) == 0
+    for name in SCHEMAS:
+        expected = validate_table(getattr(src, name), name).table[list(SCHEMAS[name].columns)]
+        # text columns and integers exactly; floats to the last bit or one: the loaders parse
+        # with pandas.to_numeric, whose fast parser can be 1 ulp off the shortest repr written
+        pd.testing.assert_frame_equal(getattr(loaded, name).reset_index(drop=True),
+                                      expected.reset_index(drop=True), check_exact=False,
+                                      rtol=1e-15, atol=0, obj=name)
+    assert loaded.town_stats.budget.isna().any() or loaded.town_stats.tax.isna().any()  # gaps stay gaps
+
+
+def test_write_sources_refuses_a_bad_table_and_writes_nothing_of_it(tiny, tmp_path):
+    import dataclasses
+
+    from homelib.h2sea.sources import write_sources
+
+    _, src = tiny
+    bad = dataclasses.replace(src, sale=src.sale.assign(price=-1.0))
+    with pytest.raises(ValueError, match=r"sale: .*column 'price'"):
+        write_sources(bad, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_folder_missing_a_file_or_a_column_fails_with_its_name(tiny, tmp_path):
+    from homelib.h2sea.sources import write_sources
+
+    _, src = tiny
+    folder = write_sources(src, tmp_path / "collected")
+    (folder / "town_stats.csv").unlink()
+    with pytest.raises(FileNotFoundError, match=r"missing town_stats\.csv$"):
+        load_sources(folder)
+    write_sources(src, folder)
+    pd.read_csv(folder / "county_income.csv").drop(columns="income").to_csv(
+        folder / "county_income.csv", index=False)
+    with pytest.raises(ValueError, match=r"county_income\.csv: missing column\(s\) \['income'\]"):
+        load_sources(folder)
+
+
+def test_dataset_from_sources_is_the_world_s_feature_table_without_labels(tiny):
+    from homelib.h2sea.features import dataset_from_sources
+    from homelib.h2sea.simulated import dataset_from_world
+
+    w, src = tiny
+    mine, theirs = dataset_from_sources(src), dataset_from_world(w, src)
+    pd.testing.assert_frame_equal(mine.X, theirs.X)
+    pd.testing.assert_frame_equal(mine.fills, theirs.fills)
+    pd.testing.assert_frame_equal(mine.schema, theirs.schema)
+    assert mine.families == theirs.families
+    assert mine.y.shape == (len(mine.X), 0)  # collected sources hold no answers
+    shared = ["province", "city", "county", "urban_type", "is_city", "has_sale_price_2km",
+              "has_rent_price_2km", "lat", "lon"]
+    pd.testing.assert_frame_equal(mine.meta[shared], theirs.meta[shared], check_dtype=False)
+    assert "z" not in mine.meta and "exact_income" not in mine.meta  # no ground truth invented
+
+
+def test_sources_vs_paper_agrees_with_the_calibration_on_the_world(tiny):
+    from homelib.h2sea.calibration import calibration_table
+    from homelib.h2sea.features import dataset_from_sources
+    from homelib.h2sea.report.collected import SOURCE_FACTS, sources_vs_paper
+    from homelib.h2sea.simulated import dataset_from_world
+
+    w, src = tiny
+    cal = calibration_table(w, src, dataset_from_world(w, src)).set_index("quantity")
+    mine = sources_vs_paper(src, dataset_from_sources(src)).set_index("quantity")
+    assert list(mine.index) == list(SOURCE_FACTS)
+    np.testing.assert_allclose(mine["this data"].astype(float), cal.loc[list(SOURCE_FACTS), "simulated"],
+                               atol=1e-4, equal_nan=True)  # the calibration rounds to 4 places
+    np.testing.assert_array_equal(mine.published, cal.loc[list(SOURCE_FACTS), "published"])

@@ -55,6 +55,7 @@ __all__ = [
     "build_features",
     "feature_columns",
     "load_feature_table",
+    "dataset_from_sources",
 ]
 
 TASKS = ("personal_income", "family_income", "education", "occupation")
@@ -578,3 +579,54 @@ def load_feature_table(source, *, drop_invalid: bool = False) -> tuple[pd.DataFr
     return X, rep.dropped
 
 
+
+
+def dataset_from_sources(sources: Sources) -> H2SEADataset:
+    """The feature table of collected sources alone, as an :class:`H2SEADataset` without labels.
+
+    For sources that come without a survey (a folder read by
+    :func:`homelib.h2sea.sources.load_sources`): ``X``, ``schema``, ``families``
+    and ``fills`` are those of :func:`build_features`; ``y`` has no columns
+    (the sources hold no attributes) and ``meta`` holds only what the homes
+    table and the features say: ``province, city, county, town, urban_type,
+    is_city`` (not rural), ``has_sale_price_2km``, ``has_rent_price_2km``,
+    ``lat, lon``. No ground truth (latent positions, exact income, own home
+    price) is invented.
+
+    Parameters
+    ----------
+    sources : Sources
+        The collected tables.
+
+    Returns
+    -------
+    H2SEADataset
+        Indexed by ``person_id`` in the order of the homes table.
+
+    Examples
+    --------
+    >>> homes = pd.DataFrame({"person_id": [7, 8], "lat": [30.25, 30.40],
+    ...                       "lon": [120.15, 120.30], "province": "Zhejiang", "city": "A",
+    ...                       "county": "a1", "town": "t", "street": "s",
+    ...                       "zip_code": "310000", "urban_type": ["city_center", "rural"]})
+    >>> sale = pd.DataFrame({"lat": [30.25], "lon": [120.15], "price": [2e4], "city": "A"})
+    >>> ci = pd.DataFrame({"city": "A", "county": "a1", "year": list(YEARS), "income": 100.0})
+    >>> ts = pd.DataFrame({"city": "A", "county": "a1", "town": "t", "year": list(YEARS),
+    ...                    "budget": 5.0, "tax": 1.0})
+    >>> pois = pd.DataFrame({"lat": [30.25], "lon": [120.15], "category": ["food/bar"]})
+    >>> ds = dataset_from_sources(Sources(homes, sale, sale.assign(price=50.0),
+    ...     pd.DataFrame({"city": ["A"], "avg_price": [15000.0]}), ci, ts, pois, pd.DataFrame()))
+    >>> ds.X.shape, ds.y.shape, ds.meta.has_sale_price_2km.tolist(), ds.meta.is_city.tolist()
+    ((2, 159), (2, 0), [True, False], [True, False])
+    """
+    X, fills = build_features(sources)
+    homes = validate_table(sources.homes, "homes").table.set_index("person_id").reindex(X.index)
+    meta = pd.DataFrame({
+        "province": homes.province, "city": homes.city, "county": homes.county,
+        "town": homes.town, "urban_type": homes.urban_type,
+        "is_city": homes.urban_type != "rural",
+        "has_sale_price_2km": X.hp_count > 0, "has_rent_price_2km": X.rp_count > 0,
+        "lat": homes.lat, "lon": homes.lon,
+    }, index=X.index)
+    return H2SEADataset(X=X, y=pd.DataFrame(index=X.index), schema=_schema(X),
+                        families=feature_families(list(X.columns)), meta=meta, fills=fills)

@@ -36,6 +36,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from .. import schemas
+from ..paths import atomic_write_text
 from ..schemas import SOURCE_SCHEMAS, Validated, read_csv, validate
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "validate_table",
     "load_table",
     "load_sources",
+    "write_sources",
 ]
 
 YEARS = schemas.YEARS
@@ -238,3 +240,56 @@ def load_sources(folder: str | Path, *, drop_invalid: bool = False) -> tuple[Sou
         dropped.append(rep.dropped.assign(table=name))
     return (Sources(**tables, functions=pd.DataFrame()),
             pd.concat(dropped, ignore_index=True)[["table", "row", "column", "value", "reason"]])
+
+
+def write_sources(sources: Sources, folder: str | Path) -> Path:
+    """Write every table of :data:`SCHEMAS` to ``folder/<name>.csv`` (the layout of :func:`load_sources`).
+
+    Each table is validated first (a bad table raises and writes nothing of
+    itself), then written atomically with pandas' CSV writer: floats keep their
+    shortest round-trip form, a missing town budget or tax is a blank cell.
+    The area functions (simulation only) are not written. ``folder`` is
+    created if needed; existing files of the same names are replaced.
+
+    Parameters
+    ----------
+    sources : Sources
+        The collected tables (simulated or loaded).
+    folder : str or Path
+        Where to write them.
+
+    Returns
+    -------
+    Path
+        ``folder``, so that ``load_sources(write_sources(s, d))`` reads them back.
+
+    Raises
+    ------
+    homelib.schemas.TableError
+        A table breaks its schema (naming the table, column, row and value).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> homes = pd.DataFrame({"person_id": [7], "lat": [30.25], "lon": [120.15],
+    ...                       "province": ["Zhejiang"], "city": ["A"], "county": ["a1"],
+    ...                       "town": ["t"], "street": ["s"], "zip_code": ["310000"],
+    ...                       "urban_type": ["city_center"]})
+    >>> listing = pd.DataFrame({"lat": [30.25], "lon": [120.15], "price": [20000.0], "city": ["A"]})
+    >>> src = Sources(homes, listing, listing.assign(price=50.0),
+    ...               pd.DataFrame({"city": ["A"], "avg_price": [15000.0]}),
+    ...               pd.DataFrame({"city": ["A"], "county": ["a1"], "year": [2015], "income": [9e4]}),
+    ...               pd.DataFrame({"city": ["A"], "county": ["a1"], "town": ["t"], "year": [2015],
+    ...                             "budget": [5.0], "tax": [float("nan")]}),
+    ...               pd.DataFrame({"lat": [30.25], "lon": [120.15], "category": ["food/bar"]}),
+    ...               pd.DataFrame())
+    >>> back, dropped = load_sources(write_sources(src, tempfile.mkdtemp()))
+    >>> back.homes.zip_code.tolist(), back.town_stats.tax.isna().tolist(), len(dropped)
+    (['310000'], [True], 0)
+    """
+    folder = Path(folder)
+    checked = {name: validate_table(getattr(sources, name), name).table for name in SCHEMAS}
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, table in checked.items():
+        atomic_write_text(folder / f"{name}.csv", table[list(SCHEMAS[name].columns)].to_csv(index=False))
+    return folder

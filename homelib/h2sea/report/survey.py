@@ -607,7 +607,8 @@ def plot_poi_mix(ds: H2SEADataset):
     cols = [f"poi_{c}" for c in POI_CATEGORIES.code]
     grp = POI_CATEGORIES.group.to_numpy()
     by = X[cols].T.groupby(grp).mean().T
-    tab = by.groupby(m.urban_type.to_numpy()).mean().T[list(_COLORS)]
+    # a folder may lack an urban type: its column stays empty (NaN)
+    tab = by.groupby(m.urban_type.to_numpy()).mean().T.reindex(columns=list(_COLORS))
     fig, ax = plt.subplots(figsize=(6, 6))
     sns.heatmap(np.log2(tab.clip(lower=1e-3)), cmap="vlag", center=0, ax=ax,
                 cbar_kws={"label": "log2 mean of_j/OF_j"})
