@@ -5,7 +5,8 @@ visibility flags), organisations and friendships; the simulator of
 :mod:`homelib.pfli.world` builds one, and :func:`world_from_tables` /
 :func:`read_social_world` load real tables into the same shape, validating
 them. :func:`friend_distance_km` and :func:`friendship_probability_by_distance`
-describe any world.
+describe any world; :func:`known_city_world` and :func:`subsample_world` cut one
+down to some of its users.
 
 Examples
 --------
@@ -41,6 +42,7 @@ __all__ = [
     "read_social_world",
     "friend_distance_km",
     "known_city_world",
+    "subsample_world",
 ]
 
 
@@ -363,4 +365,70 @@ def known_city_world(world: SocialWorld) -> SocialWorld:
     stats = {**world.stats, "users_without_city": int((~keep).sum())}
     return SocialWorld(places=world.places, users=users, edges=edges,
                        adjacency=_adjacency(edges, len(users)), orgs=world.orgs,
+                       config=world.config, stats=stats)
+
+
+def subsample_world(world: SocialWorld, share: float, seed: int) -> SocialWorld:
+    """A seeded random share of the users of ``world`` and the friendships among them.
+
+    ``round(share * n_users)`` users are drawn without replacement (the first ones
+    of a permutation drawn with ``seed``, so with one seed a smaller share keeps a
+    subset of the users of a larger one), kept in their order and renumbered
+    ``0..n-1``; an edge is kept when both its ends are (the induced sub-network).
+    Places and organisations are kept as they are; ``stats["subsample"]`` records
+    the share, the seed and the users of the input. Chapter 11 measures PFLI on
+    such growing subsamples of a real network.
+
+    Parameters
+    ----------
+    world : SocialWorld
+        Not modified.
+    share : float
+        Share of the users to keep, in (0, 1]; 1.0 keeps every user.
+    seed : int
+        Seed of the draw.
+
+    Returns
+    -------
+    SocialWorld
+        A new world; with ``share = 1.0`` its tables equal those of ``world``.
+
+    Raises
+    ------
+    ValueError
+        Naming ``share`` when it is not a number in (0, 1] or keeps no user.
+
+    Examples
+    --------
+    >>> pl = pd.DataFrame({"place_id": [0], "lat": [48.85], "lon": [2.35]})
+    >>> us = pd.DataFrame({"user_id": range(4), "current_place": 0, "hometown": -1,
+    ...     "work": -1, "current_visible": True, "hometown_visible": False,
+    ...     "work_visible": False, "friends_visible": True})
+    >>> w = world_from_tables(pl, us, [[0, 1], [1, 2], [2, 3], [0, 3]])
+    >>> half = subsample_world(w, 0.5, seed=0)
+    >>> half.n_users, half.users.user_id.tolist(), half.edges.shape[1]
+    (2, [0, 1], 2)
+    >>> subsample_world(w, 1.5, seed=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: share: must be a number in (0, 1]; got 1.5
+    """
+    if isinstance(share, bool) or not isinstance(share, (int, float, np.integer, np.floating)) \
+            or not 0 < float(share) <= 1:
+        raise ValueError(f"share: must be a number in (0, 1]; got {share!r}")
+    n = world.n_users
+    k = int(round(float(share) * n))
+    if k < 1:
+        raise ValueError(f"share: {share!r} of {n:,} users keeps no user")
+    order = np.random.default_rng(seed).permutation(n)
+    keep = np.zeros(n, dtype=bool)
+    keep[order[:k]] = True
+    new_id = np.full(n, -1, dtype=np.int64)
+    new_id[keep] = np.arange(k)
+    both = keep[world.edges[:, 0]] & keep[world.edges[:, 1]]
+    edges = new_id[world.edges[both]].reshape(-1, 2)
+    users = world.users[keep].reset_index(drop=True).assign(user_id=np.arange(k))
+    stats = {**world.stats, "subsample": {"share": float(share), "seed": seed, "of_users": n}}
+    return SocialWorld(places=world.places.copy(), users=users, edges=edges,
+                       adjacency=_adjacency(edges, k), orgs=world.orgs.copy(),
                        config=world.config, stats=stats)
