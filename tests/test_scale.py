@@ -342,6 +342,27 @@ def test_measure_scaling_small_worlds():
         experiment.measure_scaling([0.004, 0.002])
 
 
+def test_measure_scaling_given_worlds(fitted):
+    from homelib.pfli.data import subsample_world
+    from homelib.pfli.scale import experiment
+
+    world = fitted[0]
+    subs = [subsample_world(world, s, seed=3) for s in (0.4, 1.0)]
+    run = experiment.measure_scaling([0.4, 1.0], seed=1, n_workers=[1], processes=False,
+                                     partition_size=400, worlds=subs,
+                                     config=PFLIConfig(train_users=200))
+    assert run.worlds.n_users.tolist() == [1000, 2500] and run.worlds.scale.tolist() == [0.4, 1.0]
+    assert run.worlds.n_edges.tolist() == [len(subs[0].edges), len(world.edges)]
+    assert run.worlds.seconds_world.isna().all() and run.info["worlds"] == "given"
+    assert run.runs.identical.all() and len(run.runs) == 4
+    with pytest.raises(ValueError, match="worlds: 1 given for 2 scales"):
+        experiment.measure_scaling([0.4, 1.0], worlds=subs[:1])
+    with pytest.raises(ValueError, match="world_params: must be empty"):
+        experiment.measure_scaling([0.4, 1.0], worlds=subs, world_params={"n_multi_orgs": 3})
+    with pytest.raises(ValueError, match="worlds: item 1 is a str"):
+        experiment.measure_scaling([0.4, 1.0], worlds=[subs[0], "x"])
+
+
 def test_accepts_a_fitted_pfli_estimator(fitted, users):
     from homelib.pfli.model import PFLI
 

@@ -1,7 +1,8 @@
-"""The scaling experiment of chapter 11: PFLI on simulated worlds of growing size (wiring).
+"""The scaling experiment of chapter 11: PFLI on worlds of growing size (wiring).
 
-For every world size, the world (:func:`homelib.pfli.world.social_world`,
-cached) is fitted once (:func:`homelib.pfli.model.fit_pfli`, one process) and
+For every world size, the world (simulated: :func:`homelib.pfli.world.social_world`,
+cached; or given, e.g. subsamples of a real network by
+:func:`homelib.pfli.data.subsample_world`) is fitted once (:func:`homelib.pfli.model.fit_pfli`, one process) and
 every user is scored and located on each *path*: one process
 (:func:`~homelib.pfli.scale.partitioned.predict_users`) and Dask with each
 number of workers (:func:`~homelib.pfli.scale.partitioned.predict_users_dask`).
@@ -33,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from ..clusters import cluster_places
+from ..data import SocialWorld
 from ..model import PFLIConfig, fit_pfli
 from ..world import social_world
 from .partitioned import (
@@ -92,7 +94,8 @@ class ScalingRun:
         ones).
     worlds : DataFrame
         One row per world size: ``scale, n_users, n_places, n_edges,
-        seconds_world, seconds_fit, seconds_upgma``.
+        seconds_world, seconds_fit, seconds_upgma`` (``seconds_world`` is NaN
+        for a world given to :func:`measure_scaling`).
     startup : dict
         Seconds to start each Dask cluster, by path.
     info : dict
@@ -115,9 +118,10 @@ class ScalingRun:
     info: dict = field(default_factory=dict)
 
 
-def _prepare(scale: float, seed: int, cfg: PFLIConfig, world_params: dict) -> tuple:
+def _prepare(scale: float, seed: int, cfg: PFLIConfig, world_params: dict,
+             given: SocialWorld | None = None) -> tuple:
     t0 = time.perf_counter()
-    world = social_world(scale, seed, **world_params)
+    world = social_world(scale, seed, **world_params) if given is None else given
     t1 = time.perf_counter()
     model = fit_pfli(world, config=cfg, seed=seed)
     t2 = time.perf_counter()
@@ -127,7 +131,8 @@ def _prepare(scale: float, seed: int, cfg: PFLIConfig, world_params: dict) -> tu
     sample = np.sort(rng.choice(world.n_users, size=min(2000, world.n_users), replace=False))
     nnz = model.score(world, sample).nnz / sample.size
     row = {"scale": scale, "n_users": world.n_users, "n_places": world.n_places,
-           "n_edges": len(world.edges), "nnz_per_user": nnz, "seconds_world": t1 - t0,
+           "n_edges": len(world.edges), "nnz_per_user": nnz,
+           "seconds_world": t1 - t0 if given is None else float("nan"),
            "seconds_fit": t2 - t1, "seconds_upgma": t3 - t2}
     return world, model, clusters, row
 
@@ -159,13 +164,16 @@ def measure_scaling(scales: Sequence[float], seed: int = 0, *, n_workers: Sequen
                     processes: bool = True, scheduler: Any = None,
                     partition_size: int = DEFAULT_PARTITION_SIZE,
                     config: PFLIConfig | None = None, world_params: dict | None = None,
-                    progress: bool | None = None) -> ScalingRun:
+                    progress: bool | None = None,
+                    worlds: Sequence[SocialWorld] | None = None) -> ScalingRun:
     """Score every user of worlds of growing size on each path; time and peak memory.
 
     Parameters
     ----------
     scales : sequence of float
-        World sizes as shares of the paper's 371,913 users (increasing).
+        World sizes as shares of the paper's 371,913 users (increasing); with
+        ``worlds``, the label of each given world (e.g. its share of a real
+        network's users), recorded in the ``scale`` columns.
     seed : int
         Seed of the worlds and of the fits.
     n_workers : sequence of int
@@ -185,6 +193,9 @@ def measure_scaling(scales: Sequence[float], seed: int = 0, *, n_workers: Sequen
         :class:`~homelib.pfli.world.SocialConfig` fields.
     progress : bool, optional
         Progress bars (default: only on a terminal).
+    worlds : sequence of SocialWorld, optional
+        The worlds to measure, one per scale, instead of simulated ones
+        (``world_params`` must then be empty).
 
     Returns
     -------
@@ -201,6 +212,18 @@ def measure_scaling(scales: Sequence[float], seed: int = 0, *, n_workers: Sequen
     ...                       config=PFLIConfig(train_users=100), world_params={"n_multi_orgs": 3})
     >>> run.runs[["n_users", "path", "identical"]].values.tolist()
     [[372, 'single process', True], [372, 'Dask, 1 worker', True]]
+
+    Given worlds (here two subsamples of a small network) are measured as they are:
+
+    >>> from homelib.pfli.data import subsample_world
+    >>> net = social_world(0.002, 1, n_multi_orgs=3)
+    >>> subs = [subsample_world(net, s, seed=0) for s in (0.5, 1.0)]
+    >>> run = measure_scaling([0.5, 1.0], n_workers=[1], processes=False, worlds=subs,
+    ...                       config=PFLIConfig(train_users=100))
+    >>> run.worlds.n_users.tolist() == [round(net.n_users / 2), net.n_users]
+    True
+    >>> bool(run.runs.identical.all()), bool(run.worlds.seconds_world.isna().all())
+    (True, True)
     >>> del os.environ["HOMELIB_ROOT"]
     """
     scales = [float(s) for s in scales]
@@ -208,7 +231,18 @@ def measure_scaling(scales: Sequence[float], seed: int = 0, *, n_workers: Sequen
         raise ValueError(f"scales must be distinct and increasing; got {scales}")
     cfg = config or PFLIConfig()
     wp = dict(world_params or {})
-    prepared = [_prepare(s, seed, cfg, wp) for s in scales]
+    if worlds is not None:
+        worlds = list(worlds)
+        if len(worlds) != len(scales):
+            raise ValueError(f"worlds: {len(worlds)} given for {len(scales)} scales {scales}")
+        if wp:
+            raise ValueError(f"world_params: must be empty with given worlds; got {wp}")
+        bad = [i for i, w in enumerate(worlds) if not isinstance(w, SocialWorld)]
+        if bad:
+            raise ValueError(f"worlds: item {bad[0]} is a {type(worlds[bad[0]]).__name__}, "
+                             f"not a SocialWorld")
+    given = worlds or [None] * len(scales)
+    prepared = [_prepare(s, seed, cfg, wp, w) for s, w in zip(scales, given, strict=True)]
     rows, refs = [], []
     for world, model, clusters, prep in prepared:
         with MemoryMonitor() as mon:
@@ -245,4 +279,5 @@ def measure_scaling(scales: Sequence[float], seed: int = 0, *, n_workers: Sequen
     worlds = pd.DataFrame([p[3] for p in prepared]).drop(columns="nnz_per_user")
     return ScalingRun(runs=pd.DataFrame(rows), worlds=worlds, startup=startup,
                       info={"seed": seed, "processes": processes, "partition_size": partition_size,
-                            "scheduler": address, "local_cluster": local})
+                            "scheduler": address, "local_cluster": local,
+                            "worlds": "simulated" if worlds is None else "given"})
