@@ -374,7 +374,11 @@ def _address(text: str) -> str:
 
 
 class PFLIScale(NotebookParams):
-    """11_pfli_scale."""
+    """11_pfli_scale.
+
+    On a ``data`` folder, ``scales`` are shares of its users (the notebook
+    checks they are in (0, 1]).
+    """
 
     seed: Seed
     scales: Annotated[ListOf(Float(0.001, 10.0), min_len=2), AfterValidator(_increasing)]
@@ -384,6 +388,7 @@ class PFLIScale(NotebookParams):
     partition_size: Int(100)
     train_users: Int(10)
     eval_folds: Int(2, 10)
+    data: Data
 
 
 class RealData(NotebookParams):
