@@ -1,4 +1,4 @@
-"""Chapters 01-09, 13 and 14 run on small real-format folders through their ``data`` parameter.
+"""Chapters 01-09, 11, 13 and 14 run on small real-format folders through their ``data`` parameter.
 
 The folders are the committed fixtures of the "Bring your own data" layout:
 ``tests/fixtures/feature_table`` (``features.csv`` + ``schema.csv``: 240 people, 12 counties,
@@ -387,6 +387,51 @@ def test_chapter_09_refuses_a_folder_without_visibility_flags(project, tmp_path)
     users.to_csv(folder / "users.csv", index=False)
     with pytest.raises(pm.PapermillExecutionError, match="friends_visible"):
         _run(project, "09_exposure", {"data": str(folder)})
+
+
+SMALL_11 = {"scales": [0.5, 1.0], "n_workers": [1], "processes": False, "partition_size": 100,
+            "train_users": 100, "eval_folds": 2}
+"""Chapter 11's smallest settings: two shares of the folder, one threaded Dask worker."""
+
+
+def test_chapter_11_measures_shares_of_a_social_world_folder(project):
+    from homelib.pfli.data import read_social_world, subsample_world
+
+    folder = FIXTURES / "social_world"
+    network = read_social_world(folder)
+    nb = _run(project, "11_pfli_scale", {"data": str(folder), **SMALL_11})
+    glued = _glued(nb)
+    half = subsample_world(network, 0.5, seed=0)
+    note = glued["11-worlds-note"]
+    assert note.startswith(f"The chapter measures the network in {folder} (744 users, "
+                           f"{len(network.edges):,} friendships, {network.n_places} places)")
+    assert "2 seeded random subsamples of 50%, 100% of its users (seed 0)" in note
+    assert note.endswith(f"from {half.n_users} to 744 users.")
+    assert glued["11-identical"] == "identical"
+    assert glued["11-eval-users"] == f"{int(half.users.current_visible.sum()):,}"  # the half's LA users
+    assert "on the network in" in glued["11-vs-paper"] and "up to 744" in glued["11-vs-paper"]
+    tables = [o["data"]["text/plain"] for c in nb.cells if c.cell_type == "code"
+              for o in c.get("outputs", []) if o.get("output_type") == "execute_result"]
+    prep = next(t for t in tables if "n_places" in t)
+    assert "world (s)" not in prep  # the subsamples are drawn before, not built
+    assert f"{len(half.edges)}" in prep and f"{len(network.edges)}" in prep
+
+
+def test_chapter_11_refuses_a_folder_without_a_column(project, tmp_path):
+    import papermill as pm
+
+    folder = _social_copy(tmp_path)
+    pd.read_csv(folder / "users.csv").drop(columns="hometown").to_csv(folder / "users.csv", index=False)
+    with pytest.raises(pm.PapermillExecutionError, match=r"users.csv: missing column\(s\) \['hometown'\]"):
+        _run(project, "11_pfli_scale", {"data": str(folder), **SMALL_11})
+
+
+def test_chapter_11_refuses_shares_above_one_on_a_folder(project):
+    import papermill as pm
+
+    with pytest.raises(pm.PapermillExecutionError, match=r"scales: on a data folder .* \(0, 1\]"):
+        _run(project, "11_pfli_scale", {"data": str(FIXTURES / "social_world"),
+                                        **SMALL_11, "scales": [0.5, 2.0]})
 
 
 _CH13 = {"tasks": ["personal_income", "education"], "repeats": 2,
