@@ -18,7 +18,8 @@ Notebooks show a map with :func:`map_with_fallback`::
     maps.map_with_fallback(pfli.map_errors(world, pu), caption="Errors of PFLI")
 
 Only folium's Leaflet, jQuery (popups) and d3 (branca colour scales) are served
-locally. Bootstrap, Font Awesome and Leaflet.awesome-markers (used only by
+locally. A colour scale drawn with :func:`color_legend` needs no script at all (branca's
+own legend loads all of d3, 330 kB, for one bar). Bootstrap, Font Awesome and Leaflet.awesome-markers (used only by
 ``folium.Icon``) have no pinned package: they are left out, and a map with a
 ``folium.Icon`` or any other remote script raises ``ValueError`` instead of drawing a
 half-working map.
@@ -48,6 +49,7 @@ __all__ = [
     "MapFigure",
     "MapLayers",
     "asset_files",
+    "color_legend",
     "copy_assets",
     "map_layers",
     "map_with_fallback",
@@ -146,6 +148,68 @@ def copy_assets(dest: str | Path) -> list[Path]:
         shutil.copyfile(src, target)
         written.append(target)
     return sorted(written)
+
+
+def color_legend(colormap: Any, caption: str, *, n_stops: int = 8, fmt: str = "{:,.0f}"):
+    """A colour bar for a folium map in plain HTML and CSS: no script, no d3.
+
+    branca's ``LinearColormap.add_to(map)`` draws its legend with d3 (330 kB loaded by
+    every page that shows it); this element draws the same scale as a CSS gradient with
+    its two end values and caption, in the map's lower right corner.
+
+    Parameters
+    ----------
+    colormap : branca.colormap.LinearColormap
+        The scale used to colour the map (its ``vmin``, ``vmax`` and colours are read).
+    caption : str
+        Text above the bar (HTML-escaped).
+    n_stops : int
+        Colours sampled along the scale for the gradient (at least 2).
+    fmt : str
+        Format of the two end values.
+
+    Returns
+    -------
+    branca.element.MacroElement
+        Add it with ``.add_to(folium_map)``.
+
+    Examples
+    --------
+    >>> import branca.colormap as cm
+    >>> import folium
+    >>> m = folium.Map(location=[0, 0], zoom_start=2)
+    >>> _ = color_legend(cm.linear.viridis.scale(10, 2000), "income").add_to(m)
+    >>> doc = m.get_root().render()
+    >>> "linear-gradient(to right, #440154" in doc, "2,000" in doc, "d3.min.js" in doc
+    (True, True, False)
+    """
+    from branca.element import MacroElement, Template
+
+    if int(n_stops) < 2:
+        raise ValueError(f"n_stops must be at least 2 (got {n_stops!r})")
+    lo, hi = float(colormap.vmin), float(colormap.vmax)
+    values = np.linspace(lo, hi, int(n_stops))
+    stops = ", ".join(colormap.rgb_hex_str(float(v)) for v in values)
+
+    class _Legend(MacroElement):
+        _template = Template(
+            "{% macro html(this, kwargs) %}"
+            '<div style="position:absolute;bottom:24px;right:10px;z-index:1000;'
+            "background:rgba(255,255,255,0.85);padding:4px 8px;border-radius:4px;"
+            'font:11px sans-serif;color:#222">'
+            "<div>{{ this.caption }}</div>"
+            '<div style="width:180px;height:10px;margin:2px 0;'
+            'background:linear-gradient(to right, {{ this.stops }})"></div>'
+            '<div style="display:flex;justify-content:space-between">'
+            "<span>{{ this.lo }}</span><span>{{ this.hi }}</span></div></div>"
+            "{% endmacro %}")
+
+    legend = _Legend()
+    legend._name = "ColorLegend"
+    legend.caption = html.escape(str(caption))
+    legend.stops = stops
+    legend.lo, legend.hi = html.escape(fmt.format(lo)), html.escape(fmt.format(hi))
+    return legend
 
 
 def _walk(element: Any) -> Iterator[Any]:

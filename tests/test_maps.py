@@ -139,3 +139,28 @@ def test_copy_assets_has_what_leaflet_css_refers_to(tmp_path):
         assert (tmp_path / "leaflet" / ref).is_file(), ref
     for _, _, rel in maps.LOCAL_ASSETS.values():
         assert tmp_path / rel in written
+
+
+def test_color_legend_draws_the_scale_without_d3():
+    m = _map()
+    cmap = cm.linear.viridis.scale(100.0, 300.0)
+    maps.color_legend(cmap, "income <yuan>", n_stops=3).add_to(m)
+    doc = maps.offline_html(m, assets="A/")
+    # the gradient runs through the scale's colours at its ends and middle, in order
+    stops = [cmap.rgb_hex_str(v) for v in (100.0, 200.0, 300.0)]
+    assert f"linear-gradient(to right, {', '.join(stops)})" in doc
+    assert "<span>100</span><span>300</span>" in doc
+    assert "income &lt;yuan&gt;" in doc  # the caption is escaped
+    assert "d3" not in [s.split("/")[1] for t, a in _tags(doc) if t == "script"
+                        for s in [a.get("src") or ""] if s.startswith("A/")]
+    with pytest.raises(ValueError, match="n_stops"):
+        maps.color_legend(cmap, "x", n_stops=1)
+
+
+def test_h2sea_maps_load_no_d3():
+    # chapter 02's maps: the page-weight budget of the browser test has no room for d3
+    from homelib.h2sea.report import collected
+
+    src, ds = collected._example_dataset()
+    doc = maps.offline_html(collected.folium_map(src, ds, max_homes=3), assets="A/")
+    assert "A/d3/d3.js" not in doc and "linear-gradient" in doc

@@ -26,6 +26,7 @@ import pandas as pd
 import seaborn as sns
 
 from ...io import load_reference
+from ...maps import color_legend
 from ..features import H2SEADataset, dataset_from_sources
 from ..sources import Sources
 
@@ -173,14 +174,13 @@ def folium_map(sources: Sources, ds: H2SEADataset, max_homes: int = 300, seed: i
     if len(c):
         lo, hi = float(c.income.min()), float(c.income.max())
         cmap = cm.linear.viridis.scale(lo, hi if hi > lo else lo + 1.0)
-        cmap.caption = "county average income, latest year (yuan/year)"
         counties = folium.FeatureGroup(name="county income")
         for r in c.itertuples():
             folium.Circle([r.lat, r.lon], radius=6000, color=cmap(r.income), fill=True,
                           fill_opacity=0.5,
                           tooltip=f"{r.county}: {r.income:.0f} ({int(r.year)})").add_to(counties)
         counties.add_to(fmap)
-        cmap.add_to(fmap)
+        color_legend(cmap, "county average income, latest year (yuan/year)").add_to(fmap)
     folium.LayerControl().add_to(fmap)
     return fmap
 

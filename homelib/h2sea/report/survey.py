@@ -26,6 +26,7 @@ import pandas as pd
 import seaborn as sns
 
 from ...io import load_reference, write_result_csv
+from ...maps import color_legend
 from ..calibration import CALIBRATION_COLUMNS, calibration_table
 from ..collection import SourcesConfig, simulate_sources
 from ..features import H2SEADataset
@@ -665,13 +666,12 @@ def folium_map(world: SurveyWorld, sources: Sources, ds: H2SEADataset, max_homes
     import branca.colormap as cm
 
     cmap = cm.linear.viridis.scale(lo, hi)
-    cmap.caption = "county average income 2017 (yuan/year)"
     counties = folium.FeatureGroup(name="county income")
     for r in c.itertuples():
         folium.Circle([r.lat, r.lon], radius=6000, color=cmap(r.income), fill=True,
                       fill_opacity=0.5, tooltip=f"{r.county}: {r.income:.0f}").add_to(counties)
     counties.add_to(fmap)
-    cmap.add_to(fmap)
+    color_legend(cmap, "county average income 2017 (yuan/year)").add_to(fmap)
     folium.LayerControl().add_to(fmap)
     return fmap
 
